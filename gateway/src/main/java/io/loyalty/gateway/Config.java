@@ -1,0 +1,92 @@
+package io.loyalty.gateway;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything the gateway reads from its environment, read once at start-up and validated with clear messages.
+ * A null {@code redisUrl} or {@code databaseUrl} means "start the embedded server".
+ */
+public record Config(
+    int httpPort,
+    String redisUrl,
+    String databaseUrl,
+    String adminToken,
+    String dataDir,
+    int eventLoops,
+    int databasePoolSize,
+    long redisTimeoutMillis,
+    long idempotencyTtlSeconds,
+    int writeBehindBatchSize,
+    long writeBehindPollMillis,
+    long writeBehindClaimIdleMillis,
+    long writeBehindMaxBacklogEntries,
+    long configRefreshMillis) {
+
+  /** Keys must be kept at least this long (DESIGN.md, idempotency). */
+  public static final long MIN_IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+  public static Config fromEnv(Map<String, String> env) {
+    List<String> problems = new ArrayList<>();
+    Reader r = new Reader(env, problems);
+    Config config = new Config(
+        r.integer("GATEWAY_PORT", 8080, 0, 65535),
+        r.text("REDIS_URL", null),
+        r.text("DATABASE_URL", null),
+        r.text("GATEWAY_ADMIN_TOKEN", null),
+        r.text("GATEWAY_DATA_DIR", "data"),
+        r.integer("GATEWAY_EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 256),
+        r.integer("DATABASE_POOL_SIZE", 8, 1, 200),
+        r.longValue("REDIS_TIMEOUT_MS", 2000, 50, 60_000),
+        r.longValue("IDEMPOTENCY_TTL_SECONDS", 48 * 3600, MIN_IDEMPOTENCY_TTL_SECONDS, 365L * 24 * 3600),
+        r.integer("WRITE_BEHIND_BATCH_SIZE", 500, 1, 10_000),
+        r.longValue("WRITE_BEHIND_POLL_MS", 20, 1, 10_000),
+        r.longValue("WRITE_BEHIND_CLAIM_IDLE_MS", 30_000, 100, 3_600_000),
+        r.longValue("WRITE_BEHIND_MAX_BACKLOG", 1_000_000, 1_000, 1_000_000_000),
+        r.longValue("CONFIG_REFRESH_MS", 1000, 10, 60_000));
+    if (config.adminToken != null && config.adminToken.length() < 16) {
+      problems.add("GATEWAY_ADMIN_TOKEN must be at least 16 characters");
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("Invalid configuration:\n  " + String.join("\n  ", problems));
+    }
+    return config;
+  }
+
+  public boolean embeddedRedis() {
+    return redisUrl == null;
+  }
+
+  public boolean embeddedDatabase() {
+    return databaseUrl == null;
+  }
+
+  private record Reader(Map<String, String> env, List<String> problems) {
+    String text(String name, String fallback) {
+      String value = env.get(name);
+      return value == null || value.isBlank() ? fallback : value.trim();
+    }
+
+    int integer(String name, int fallback, int min, int max) {
+      return (int) longValue(name, fallback, min, max);
+    }
+
+    long longValue(String name, long fallback, long min, long max) {
+      String value = text(name, null);
+      if (value == null) {
+        return fallback;
+      }
+      try {
+        long parsed = Long.parseLong(value);
+        if (parsed < min || parsed > max) {
+          problems.add(name + " must be between " + min + " and " + max + ", got " + parsed);
+        }
+        return parsed;
+      } catch (NumberFormatException e) {
+        problems.add(name + " must be a whole number, got '" + value + "'");
+        return fallback;
+      }
+    }
+  }
+}

@@ -1,0 +1,45 @@
+package io.loyalty.gateway.http;
+
+/** Every error a client can see: its stable machine-readable code, HTTP status and title (RFC 9457). */
+public enum ErrorCode {
+  MALFORMED_JSON(400, "The body is not a JSON object"),
+  INVALID_FIELD(422, "One or more fields are invalid"),
+  IDEMPOTENCY_KEY_MISSING(400, "An Idempotency-Key header is required"),
+  IDEMPOTENCY_KEY_REUSE(422, "This Idempotency-Key was used with a different request"),
+  IDEMPOTENCY_KEY_IN_USE(409, "A request with this Idempotency-Key is still being processed"),
+  UNAUTHORIZED(401, "Missing or invalid credentials"),
+  NOT_FOUND(404, "No such resource"),
+  METHOD_NOT_ALLOWED(405, "Method not allowed"),
+  PAYLOAD_TOO_LARGE(413, "The body is too large"),
+  UNSUPPORTED_MEDIA_TYPE(415, "The body must be application/json"),
+  PROGRAM_NOT_FOUND(404, "No such program"),
+  MEMBER_NOT_FOUND(404, "No such member in this program"),
+  MEMBER_EXISTS(409, "A member with this phone, card or external id is already enrolled"),
+  LINES_TOTAL_MISMATCH(422, "Receipt lines do not add up to total_minor"),
+  REDEEM_CAP_EXCEEDED(422, "More points requested than the program allows on this receipt"),
+  INSUFFICIENT_POINTS(422, "The member does not have enough available points"),
+  STORE_UNAVAILABLE(503, "A data store is unavailable; retry with the same Idempotency-Key"),
+  BACKLOG_FULL(503, "The write-behind backlog is full; retry with the same Idempotency-Key"),
+  INTERNAL_ERROR(500, "Internal error");
+
+  private final int status;
+  private final String title;
+
+  ErrorCode(int status, String title) {
+    this.status = status;
+    this.title = title;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public String title() {
+    return title;
+  }
+
+  /** The value of the problem's {@code code} member and the last segment of its {@code type}. */
+  public String code() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+}

@@ -1,0 +1,164 @@
+package io.loyalty.gateway.program;
+
+import io.loyalty.gateway.http.Fields;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Currency;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * A loyalty program's rules, as configured by its manager. Immutable; tiers are sorted by threshold.
+ *
+ * @param expiryDays days a lot stays available; null means points never expire
+ * @param defaultPhoneRegion ISO 3166 region used to read phone numbers written without a country code
+ */
+public record Program(
+    String id,
+    String currency,
+    long pointValueMinor,
+    long accrualRateBp,
+    AccrueOn accrueOn,
+    long maxRedeemShareBp,
+    int pendingDays,
+    Integer expiryDays,
+    List<Tier> tiers,
+    Set<String> excludedCategories,
+    String defaultPhoneRegion) {
+
+  public static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
+  public static final long MAX_RATE_BP = 10_000;
+  public static final int MAX_TIERS = 20;
+  public static final int MAX_EXCLUDED_CATEGORIES = 100;
+  private static final Pattern TIER_NAME = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} _-]{0,39}");
+  private static final Pattern CATEGORY = Pattern.compile("[\\p{L}\\p{N}_.-]{1,64}");
+  private static final Set<String> FIELDS = Set.of("currency", "point_value_minor", "accrual_rate_bp", "accrue_on",
+      "max_redeem_share_bp", "pending_days", "expiry_days", "tiers", "excluded_categories", "default_phone_region");
+
+  public enum AccrueOn {
+    /** Accrue on the part of the eligible amount paid with money. */
+    PAID,
+    /** Accrue on the whole eligible amount. */
+    TOTAL
+  }
+
+  /** A tier applies once a member's lifetime spend reaches {@code minSpendMinor}. */
+  public record Tier(String name, long minSpendMinor, long accrualRateBp) {
+  }
+
+  /** Index into {@link #tiers} of the highest tier reached by this lifetime spend, or -1. */
+  public int tierIndex(long lifetimeSpendMinor) {
+    int index = -1;
+    for (int i = 0; i < tiers.size() && tiers.get(i).minSpendMinor() <= lifetimeSpendMinor; i++) {
+      index = i;
+    }
+    return index;
+  }
+
+  public static boolean isExcluded(Set<String> excludedCategories, String category) {
+    return category != null && excludedCategories.contains(category.toLowerCase(Locale.ROOT));
+  }
+
+  /** Validates a PUT body; throws a 422 listing every bad field. Absent fields take their defaults. */
+  public static Program parse(String id, JsonObject body) {
+    Fields f = new Fields();
+    f.rejectUnknown(body, "", FIELDS);
+    String currency = f.text(body, "", "currency", true, 3, Pattern.compile("[A-Z]{3}"));
+    if (currency != null && Currency.getAvailableCurrencies().stream().noneMatch(c -> c.getCurrencyCode().equals(currency))) {
+      f.error("currency", "is not an ISO 4217 currency code");
+    }
+    Long pointValue = f.integer(body, "", "point_value_minor", 100L, 1, 1_000_000);
+    Long rate = f.integer(body, "", "accrual_rate_bp", 500L, 0, MAX_RATE_BP);
+    String accrueOn = f.text(body, "", "accrue_on", false, 5, Pattern.compile("paid|total"));
+    Long share = f.integer(body, "", "max_redeem_share_bp", 3000L, 0, 10_000);
+    Long pendingDays = f.integer(body, "", "pending_days", 0L, 0, 365);
+    Long expiryDays = body.getValue("expiry_days") == null ? null : f.integer(body, "", "expiry_days", null, 1, 3650);
+    List<Tier> tiers = parseTiers(f, f.array(body, "", "tiers", false, MAX_TIERS));
+    Set<String> excluded = parseCategories(f, f.array(body, "", "excluded_categories", false, MAX_EXCLUDED_CATEGORIES));
+    String region = f.text(body, "", "default_phone_region", false, 2, Pattern.compile("[A-Z]{2}"));
+    if (region != null && !com.google.i18n.phonenumbers.PhoneNumberUtil.getInstance().getSupportedRegions().contains(region)) {
+      f.error("default_phone_region", "is not a supported ISO 3166 region");
+    }
+    f.throwIfInvalid();
+    return new Program(id, currency, pointValue, rate,
+        accrueOn == null || accrueOn.equals("paid") ? AccrueOn.PAID : AccrueOn.TOTAL, share,
+        pendingDays.intValue(), expiryDays == null ? null : expiryDays.intValue(), tiers, excluded, region);
+  }
+
+  private static List<Tier> parseTiers(Fields f, JsonArray array) {
+    List<Tier> tiers = new ArrayList<>();
+    if (array == null) {
+      return tiers;
+    }
+    Set<String> names = new HashSet<>();
+    Set<Long> thresholds = new HashSet<>();
+    for (int i = 0; i < array.size(); i++) {
+      String path = "tiers[" + i + "].";
+      if (!(array.getValue(i) instanceof JsonObject tier)) {
+        f.error("tiers[" + i + "]", "must be an object");
+        continue;
+      }
+      f.rejectUnknown(tier, path, Set.of("name", "min_spend_minor", "accrual_rate_bp"));
+      String name = f.text(tier, path, "name", true, 40, TIER_NAME);
+      Long minSpend = f.integer(tier, path, "min_spend_minor", null, 0, Fields.MAX_AMOUNT_MINOR * 1000);
+      Long tierRate = f.integer(tier, path, "accrual_rate_bp", null, 0, MAX_RATE_BP);
+      if (name != null && !names.add(name)) {
+        f.error(path + "name", "duplicates another tier's name");
+      }
+      if (minSpend != null && !thresholds.add(minSpend)) {
+        f.error(path + "min_spend_minor", "duplicates another tier's threshold");
+      }
+      if (name != null && minSpend != null && tierRate != null) {
+        tiers.add(new Tier(name, minSpend, tierRate));
+      }
+    }
+    tiers.sort(Comparator.comparingLong(Tier::minSpendMinor));
+    return List.copyOf(tiers);
+  }
+
+  private static Set<String> parseCategories(Fields f, JsonArray array) {
+    Set<String> categories = new TreeSet<>();
+    if (array == null) {
+      return categories;
+    }
+    for (int i = 0; i < array.size(); i++) {
+      if (!(array.getValue(i) instanceof String category) || !CATEGORY.matcher(category).matches()) {
+        f.error("excluded_categories[" + i + "]", "must be 1 to 64 letters, digits, '_', '.' or '-'");
+        continue;
+      }
+      categories.add(category.toLowerCase(Locale.ROOT));
+    }
+    return Set.copyOf(categories);
+  }
+
+  public JsonObject toJson() {
+    JsonArray tierArray = new JsonArray();
+    tiers.forEach(t -> tierArray.add(new JsonObject().put("name", t.name())
+        .put("min_spend_minor", t.minSpendMinor()).put("accrual_rate_bp", t.accrualRateBp())));
+    return new JsonObject()
+        .put("program_id", id)
+        .put("currency", currency)
+        .put("point_value_minor", pointValueMinor)
+        .put("accrual_rate_bp", accrualRateBp)
+        .put("accrue_on", accrueOn.name().toLowerCase(Locale.ROOT))
+        .put("max_redeem_share_bp", maxRedeemShareBp)
+        .put("pending_days", pendingDays)
+        .put("expiry_days", expiryDays)
+        .put("tiers", tierArray)
+        .put("excluded_categories", new JsonArray(new ArrayList<>(new TreeSet<>(excludedCategories))))
+        .put("default_phone_region", defaultPhoneRegion);
+  }
+
+  /** The stored form: the API form without the id (the row's key). */
+  public JsonObject toStoredJson() {
+    JsonObject json = toJson();
+    json.remove("program_id");
+    return json;
+  }
+}
