@@ -8,7 +8,7 @@
 --       in ascending min_spend_minor
 -- Returns {'OK', outcome} | {'REPLAY', outcome} | {'REUSE'} | {'LOAD'} | {'NOT_FOUND'} | {'BACKLOG'}
 --       | {'CAP', max_redeemable} | {'INSUFFICIENT', max_redeemable}
--- outcome: "transaction_id|accrued|accrued_status|redeemed|total|due|saved|available|pending|held|spend|
+-- outcome: "transaction_id|member_id|accrued|accrued_status|redeemed|total|due|saved|available|pending|held|spend|
 --           tier|next_tier|spend_to_next" (tier names empty and spend_to_next -1 when there is none)
 
 local now = tonumber(ARGV[1])
@@ -107,7 +107,7 @@ if redeem == 0 and accrued == 0 then
   entry(m, 'purchase', 0, 0, 0, 0, nil, 'Purchase on receipt ' .. receipt .. ' (no points)', now, true)
 end
 
-local outcome = table.concat({ ARGV[7], fmt(accrued), status, fmt(redeem), fmt(total), fmt(total - saved),
+local outcome = table.concat({ ARGV[7], m.id, fmt(accrued), status, fmt(redeem), fmt(total), fmt(total - saved),
   fmt(saved), fmt(m.a), fmt(m.pe), fmt(m.h), fmt(m.sp), tier_name, next_name, fmt(to_next) }, '|')
 redis.call('SET', KEYS[5], ARGV[2] .. '\n' .. outcome, 'EX', tonumber(ARGV[3]))
 commit(m, KEYS[6], {

@@ -1,13 +1,9 @@
 -- System of record. Redis holds the hot copy of active members; the write-behind worker fills
 -- member_balances, lots, ledger, purchases and idempotency_records from the Redis stream.
 
--- Programs and tills carry a version from this sequence, so every gateway can poll for "what changed since N".
-CREATE SEQUENCE config_version;
-
 CREATE TABLE programs (
     id          text PRIMARY KEY,
     config      jsonb       NOT NULL,
-    version     bigint      NOT NULL DEFAULT nextval('config_version'),
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
@@ -18,11 +14,9 @@ CREATE TABLE tills (
     store_id    text        NOT NULL,
     till_id     text        NOT NULL,
     key_hash    bytea       NOT NULL UNIQUE,   -- SHA-256 of the API key; the key itself is never stored
-    version     bigint      NOT NULL DEFAULT nextval('config_version'),
     created_at  timestamptz NOT NULL DEFAULT now(),
     revoked_at  timestamptz
 );
-CREATE INDEX tills_version ON tills (version);
 
 CREATE TABLE members (
     id                     uuid PRIMARY KEY,

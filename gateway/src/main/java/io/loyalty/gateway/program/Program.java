@@ -61,6 +61,18 @@ public record Program(
     return index;
   }
 
+  /** {@code {name, next, spend_to_next_minor}} for a member with this lifetime spend. */
+  public JsonObject tierJson(long lifetimeSpendMinor) {
+    int index = tierIndex(lifetimeSpendMinor);
+    Tier next = index + 1 < tiers.size() ? tiers.get(index + 1) : null;
+    return tierJson(index < 0 ? null : tiers.get(index).name(), next == null ? null : next.name(),
+        next == null ? null : next.minSpendMinor() - lifetimeSpendMinor);
+  }
+
+  public static JsonObject tierJson(String name, String next, Long spendToNextMinor) {
+    return new JsonObject().put("name", name).put("next", next).put("spend_to_next_minor", spendToNextMinor);
+  }
+
   public static boolean isExcluded(Set<String> excludedCategories, String category) {
     return category != null && excludedCategories.contains(category.toLowerCase(Locale.ROOT));
   }

@@ -1,0 +1,111 @@
+package io.loyalty.gateway;
+
+import io.loyalty.gateway.admin.AdminRoutes;
+import io.loyalty.gateway.http.Api;
+import io.loyalty.gateway.http.ApiVerticle;
+import io.loyalty.gateway.member.MemberRoutes;
+import io.loyalty.gateway.member.Members;
+import io.loyalty.gateway.program.ProgramRegistry;
+import io.loyalty.gateway.purchase.Purchases;
+import io.loyalty.gateway.store.Database;
+import io.loyalty.gateway.store.Redis;
+import io.loyalty.gateway.writebehind.WriteBehind;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.healthchecks.Status;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.sqlclient.Pool;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * One running gateway: start-up in order (migrate and connect, load programs, start the write-behind worker,
+ * then listen on every event loop) and shutdown in reverse.
+ */
+public final class Gateway {
+  /** Each readiness probe gets this long before it counts as down. */
+  private static final long HEALTH_TIMEOUT_MILLIS = 1000;
+
+  private final Vertx vertx;
+  private final Redis redis;
+  private final WriteBehind writeBehind;
+  private final PrometheusMeterRegistry registry;
+
+  private Gateway(Vertx vertx, Redis redis, WriteBehind writeBehind, PrometheusMeterRegistry registry) {
+    this.vertx = vertx;
+    this.redis = redis;
+    this.writeBehind = writeBehind;
+    this.registry = registry;
+  }
+
+  public static Future<Gateway> start(Config config, Clock clock) {
+    Objects.requireNonNull(config.adminToken(), "an admin token is required");
+    PrometheusMeterRegistry registry = Metrics.registry();
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setEventLoopPoolSize(config.eventLoops())
+            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+    Buffer openApi = resource("/openapi.yaml");
+    return vertx.executeBlocking(() -> {
+      Database.migrate(config.databaseUrl());
+      return Redis.connect(config.redisUrl(), Duration.ofMillis(config.redisTimeoutMillis()));
+    }).compose(redis -> {
+      Pool pool = Database.pool(vertx, config.databaseUrl(), config.databasePoolSize());
+      ProgramRegistry programs = new ProgramRegistry(pool);
+      Members members = new Members(pool, redis, clock, config.idempotencyTtlSeconds());
+      Api.Handlers handlers = new Api.Handlers(
+          new AdminRoutes(programs, config.adminToken()),
+          new MemberRoutes(programs, members),
+          new Purchases(programs, members, redis, clock, config.idempotencyTtlSeconds(),
+              config.writeBehindMaxBacklogEntries()));
+      WriteBehind writeBehind = new WriteBehind(vertx, redis, pool, registry, config.writeBehindBatchSize(),
+          config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis());
+      HealthChecks readiness = HealthChecks.create(vertx)
+          .register("redis", HEALTH_TIMEOUT_MILLIS, p -> redis.call(c -> c.ping())
+              .onComplete(r -> p.tryComplete(r.succeeded() ? Status.OK() : Status.KO())))
+          .register("postgresql", HEALTH_TIMEOUT_MILLIS, p -> pool.query("SELECT 1").execute()
+              .onComplete(r -> p.tryComplete(r.succeeded() ? Status.OK() : Status.KO())));
+      return programs.refresh()
+          .compose(v -> writeBehind.start())
+          .compose(v -> {
+            vertx.setPeriodic(config.configRefreshMillis(), id -> programs.refresh());
+            return vertx.deployVerticle(() -> new ApiVerticle(config.httpPort(),
+                    v2 -> Api.router(v2, handlers, registry, readiness, openApi)),
+                new DeploymentOptions().setInstances(config.eventLoops()));
+          })
+          .map(id -> new Gateway(vertx, redis, writeBehind, registry))
+          .onFailure(e -> redis.close());
+    }).onFailure(e -> vertx.close());
+  }
+
+  /** Stops listening, stops the write-behind worker (unflushed entries stay in Redis), closes connections. */
+  public Future<Void> stop() {
+    writeBehind.stop();
+    return vertx.close().eventually(() -> {
+      redis.close();
+      return Future.succeededFuture();
+    });
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  private static Buffer resource(String path) {
+    try (InputStream in = Gateway.class.getResourceAsStream(path)) {
+      return Buffer.buffer(Objects.requireNonNull(in, path).readAllBytes());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

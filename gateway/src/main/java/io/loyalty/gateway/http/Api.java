@@ -1,0 +1,120 @@
+package io.loyalty.gateway.http;
+
+import io.loyalty.gateway.store.StoreErrors;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.healthchecks.HealthChecks;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The HTTP surface: every route of the gateway is listed in {@link #router}. */
+public final class Api {
+  /** Largest accepted request body; a 500-line receipt fits with room to spare. */
+  public static final long MAX_BODY_BYTES = 256 * 1024;
+  public static final String REQUEST_TIMER = "loyalty.http.requests";
+  private static final Logger LOG = LoggerFactory.getLogger(Api.class);
+
+  /** The handlers behind the routes, one object per capability. */
+  public record Handlers(
+      io.loyalty.gateway.admin.AdminRoutes admin,
+      io.loyalty.gateway.member.MemberRoutes members,
+      io.loyalty.gateway.purchase.Purchases purchases) {
+  }
+
+  private final PrometheusMeterRegistry registry;
+
+  private Api(PrometheusMeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  public static Router router(Vertx vertx, Handlers h, PrometheusMeterRegistry registry, HealthChecks readiness,
+      Buffer openApiYaml) {
+    Api api = new Api(registry);
+    Router router = Router.router(vertx);
+    router.get("/health/live").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "UP")));
+    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness));
+    router.get("/metrics").handler(ctx -> ctx.response()
+        .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()));
+    router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("content-type", "application/yaml")
+        .end(openApiYaml));
+
+    router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    api.route(router, HttpMethod.PUT, "/v1/admin/programs/:program_id", h.admin()::putProgram);
+    api.route(router, HttpMethod.GET, "/v1/admin/programs/:program_id", h.admin()::getProgram);
+    api.route(router, HttpMethod.POST, "/v1/admin/programs/:program_id/tills", h.admin()::issueTill);
+    api.route(router, HttpMethod.POST, "/v1/members", h.members()::enrol);
+    api.route(router, HttpMethod.GET, "/v1/members/lookup", h.members()::lookup);
+    api.route(router, HttpMethod.GET, "/v1/members/:member_id", h.members()::get);
+    api.route(router, HttpMethod.GET, "/v1/members/:member_id/ledger", h.members()::ledger);
+    api.route(router, HttpMethod.POST, "/v1/purchases", h.purchases()::purchase);
+
+    router.errorHandler(404, ctx -> Problems.send(ctx.response(), new ApiException(ErrorCode.NOT_FOUND, "No such path")));
+    router.errorHandler(405, ctx -> Problems.send(ctx.response(),
+        new ApiException(ErrorCode.METHOD_NOT_ALLOWED, ctx.request().method() + " is not allowed here")));
+    router.errorHandler(413, ctx -> Problems.send(ctx.response(), new ApiException(ErrorCode.PAYLOAD_TOO_LARGE,
+        "Bodies are limited to " + MAX_BODY_BYTES + " bytes")));
+    router.errorHandler(400, ctx -> Problems.send(ctx.response(),
+        new ApiException(ErrorCode.MALFORMED_JSON, "The request could not be read")));
+    router.errorHandler(500, ctx -> fail(ctx, ctx.failure()));
+    return router;
+  }
+
+  private void route(Router router, HttpMethod method, String path, Function<RoutingContext, Future<Reply>> handler) {
+    router.route(method, path).handler(ctx -> {
+      long started = System.nanoTime();
+      ctx.response().endHandler(v -> Timer.builder(REQUEST_TIMER)
+          .description("HTTP requests by route and outcome")
+          .tag("method", method.name())
+          .tag("route", path)
+          .tag("status", Integer.toString(ctx.response().getStatusCode()))
+          .tag("code", ctx.get("problem.code", "none"))
+          .register(registry)
+          .record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS));
+      Future<Reply> reply;
+      try {
+        reply = handler.apply(ctx);
+      } catch (RuntimeException e) {
+        reply = Future.failedFuture(e);
+      }
+      reply.onComplete(done -> {
+        if (done.succeeded()) {
+          send(ctx.response(), done.result());
+        } else {
+          fail(ctx, done.cause());
+        }
+      });
+    });
+  }
+
+  private static void send(HttpServerResponse response, Reply reply) {
+    if (response.ended()) {
+      return;
+    }
+    response.setStatusCode(reply.status()).putHeader("content-type", "application/json");
+    if (reply.replayed()) {
+      response.putHeader("idempotent-replayed", "true");
+    }
+    response.end(reply.body().toBuffer());
+  }
+
+  private static void fail(RoutingContext ctx, Throwable failure) {
+    ApiException problem = failure == null ? null : StoreErrors.asUnavailable(failure);
+    if (problem == null) {
+      LOG.error("unexpected failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
+      problem = new ApiException(ErrorCode.INTERNAL_ERROR, "Internal error; it has been logged");
+    }
+    ctx.put("problem.code", problem.code().code());
+    Problems.send(ctx.response(), problem);
+  }
+}

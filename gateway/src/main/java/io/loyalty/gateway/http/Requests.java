@@ -1,0 +1,62 @@
+package io.loyalty.gateway.http;
+
+import io.loyalty.gateway.program.ProgramRegistry;
+import io.loyalty.gateway.program.Secrets;
+import io.loyalty.gateway.program.Till;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.regex.Pattern;
+
+/** What every handler reads off a request: who is calling, its JSON body, its idempotency key. */
+public final class Requests {
+  /** Printable ASCII without spaces; long enough for a UUID plus a till's own prefix. */
+  public static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7E]{1,128}");
+
+  private Requests() {
+  }
+
+  /** The till whose API key is the bearer token; 401 otherwise. */
+  public static Till till(RoutingContext ctx, ProgramRegistry programs) {
+    Till till = programs.till(Secrets.bearer(ctx.request().getHeader("authorization")));
+    if (till == null) {
+      throw new ApiException(ErrorCode.UNAUTHORIZED, "Send a till API key as 'Authorization: Bearer <key>'");
+    }
+    return till;
+  }
+
+  /** Requires the admin token as bearer; 401 otherwise. */
+  public static void admin(RoutingContext ctx, byte[] adminTokenHash) {
+    if (!Secrets.matches(Secrets.bearer(ctx.request().getHeader("authorization")), adminTokenHash)) {
+      throw new ApiException(ErrorCode.UNAUTHORIZED, "Send the admin token as 'Authorization: Bearer <token>'");
+    }
+  }
+
+  public static JsonObject jsonBody(RoutingContext ctx) {
+    String contentType = ctx.request().getHeader("content-type");
+    if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+      throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the body with 'Content-Type: application/json'");
+    }
+    if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() == 0) {
+      throw new ApiException(ErrorCode.MALFORMED_JSON, "The body is empty");
+    }
+    try {
+      Object value = ctx.body().buffer().toJsonValue();
+      if (value instanceof JsonObject object) {
+        return object;
+      }
+      throw new ApiException(ErrorCode.MALFORMED_JSON, "The body must be a JSON object");
+    } catch (DecodeException e) {
+      throw new ApiException(ErrorCode.MALFORMED_JSON, "The body is not valid JSON");
+    }
+  }
+
+  public static String idempotencyKey(RoutingContext ctx) {
+    String key = ctx.request().getHeader("idempotency-key");
+    if (key == null || !IDEMPOTENCY_KEY.matcher(key).matches()) {
+      throw new ApiException(ErrorCode.IDEMPOTENCY_KEY_MISSING,
+          "Send an 'Idempotency-Key' header of 1 to 128 printable ASCII characters without spaces");
+    }
+    return key;
+  }
+}

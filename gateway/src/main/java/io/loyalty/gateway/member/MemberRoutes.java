@@ -1,0 +1,119 @@
+package io.loyalty.gateway.member;
+
+import io.loyalty.gateway.http.ApiException;
+import io.loyalty.gateway.http.ErrorCode;
+import io.loyalty.gateway.http.Fields;
+import io.loyalty.gateway.http.Reply;
+import io.loyalty.gateway.http.Requests;
+import io.loyalty.gateway.program.Program;
+import io.loyalty.gateway.program.ProgramRegistry;
+import io.loyalty.gateway.program.Till;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/** Till-facing member calls: enrol, read by id, look up by phone or card, read the ledger. */
+public final class MemberRoutes {
+  public static final int MAX_LEDGER_PAGE = 200;
+  private static final Pattern EXTERNAL_ID = Pattern.compile("[\\x21-\\x7E]{1,64}");
+  private static final Set<String> ENROL_FIELDS = Set.of("phone", "card", "external_id", "consents");
+
+  private final ProgramRegistry programs;
+  private final Members members;
+
+  public MemberRoutes(ProgramRegistry programs, Members members) {
+    this.programs = programs;
+    this.members = members;
+  }
+
+  /** POST /v1/members */
+  public Future<Reply> enrol(RoutingContext ctx) {
+    Till till = Requests.till(ctx, programs);
+    Program program = programs.requireProgram(till.programId());
+    JsonObject body = Requests.jsonBody(ctx);
+    Fields f = new Fields();
+    f.rejectUnknown(body, "", ENROL_FIELDS);
+    String phone = MemberRef.phone(f, "", body, program);
+    String card = f.text(body, "", "card", false, 64, MemberRef.CARD);
+    String externalId = f.text(body, "", "external_id", false, 64, EXTERNAL_ID);
+    JsonObject consents = f.object(body, "", "consents", true);
+    Boolean personalData = null;
+    Boolean marketing = null;
+    if (consents != null) {
+      f.rejectUnknown(consents, "consents.", Set.of("personal_data", "marketing"));
+      personalData = f.bool(consents, "consents.", "personal_data", null);
+      marketing = f.bool(consents, "consents.", "marketing", null);
+    }
+    f.throwIfInvalid();
+    Members.Enrolment enrolment = new Members.Enrolment(phone, card, externalId, personalData, marketing);
+    return members.enrol(program.id(), enrolment)
+        .compose(id -> members.view(program, id))
+        .map(member -> new Reply(201, member));
+  }
+
+  /** GET /v1/members/{member_id} */
+  public Future<Reply> get(RoutingContext ctx) {
+    Till till = Requests.till(ctx, programs);
+    Program program = programs.requireProgram(till.programId());
+    return members.view(program, memberId(ctx)).map(member -> new Reply(200, member));
+  }
+
+  /** GET /v1/members/lookup?phone=… or ?card=… */
+  public Future<Reply> lookup(RoutingContext ctx) {
+    Till till = Requests.till(ctx, programs);
+    Program program = programs.requireProgram(till.programId());
+    JsonObject query = new JsonObject();
+    ctx.queryParams().forEach(entry -> query.put(entry.getKey(), entry.getValue()));
+    Fields f = new Fields();
+    MemberRef ref = MemberRef.parse(f, "", query, program);
+    if (ref != null && ref.id() != null) {
+      f.error("id", "look members up by phone or card; use GET /v1/members/{member_id} for an id");
+    }
+    f.throwIfInvalid();
+    return members.resolve(program.id(), ref).compose(id -> id == null
+        ? Future.failedFuture(new ApiException(ErrorCode.MEMBER_NOT_FOUND, "No member with this phone or card"))
+        : members.view(program, id)).map(member -> new Reply(200, member));
+  }
+
+  /** GET /v1/members/{member_id}/ledger?limit=&cursor= */
+  public Future<Reply> ledger(RoutingContext ctx) {
+    Till till = Requests.till(ctx, programs);
+    UUID id = memberId(ctx);
+    Fields f = new Fields();
+    long limit = queryNumber(f, ctx, "limit", 50, 1, MAX_LEDGER_PAGE);
+    long before = queryNumber(f, ctx, "cursor", Long.MAX_VALUE, 1, Long.MAX_VALUE);
+    f.throwIfInvalid();
+    // Reading the view first proves the member belongs to this till's program (404 otherwise) and matures lots.
+    return members.view(programs.requireProgram(till.programId()), id)
+        .compose(member -> members.ledger(till.programId(), id, before, (int) limit))
+        .map(page -> new Reply(200, page));
+  }
+
+  private static UUID memberId(RoutingContext ctx) {
+    UUID id = MemberRef.uuid(ctx.pathParam("member_id"));
+    if (id == null) {
+      throw new ApiException(ErrorCode.MEMBER_NOT_FOUND, "No such member");
+    }
+    return id;
+  }
+
+  private static long queryNumber(Fields f, RoutingContext ctx, String name, long fallback, long min, long max) {
+    String value = ctx.queryParams().get(name);
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      long number = Long.parseLong(value);
+      if (number >= min && number <= max) {
+        return number;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    f.error(name, "must be a whole number between " + min + " and " + max);
+    return fallback;
+  }
+}

@@ -1,0 +1,73 @@
+package io.loyalty.gateway.purchase;
+
+import io.loyalty.gateway.http.Fields;
+import io.loyalty.gateway.member.MemberRef;
+import io.loyalty.gateway.program.Program;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** A validated {@code POST /v1/purchases} body. */
+public record PurchaseRequest(MemberRef member, Rules.Receipt receipt, long redeemPoints, boolean enrollIfMissing) {
+  public static final int MAX_LINES = 500;
+  public static final long MAX_POINTS = 1_000_000_000_000L;
+  static final Pattern RECEIPT_NUMBER = Pattern.compile("[\\x20-\\x7E]{1,64}");
+  static final Pattern SKU = Pattern.compile("[\\x21-\\x7E]{1,64}");
+  static final Pattern CATEGORY = Pattern.compile("[\\p{L}\\p{N}_.-]{1,64}");
+  private static final Set<String> FIELDS = Set.of("member", "receipt", "redeem_points", "enroll_if_missing");
+
+  public static PurchaseRequest parse(JsonObject body, Program program) {
+    Fields f = new Fields();
+    f.rejectUnknown(body, "", FIELDS);
+    JsonObject memberJson = f.object(body, "", "member", true);
+    MemberRef member = memberJson == null ? null : MemberRef.parse(f, "member.", memberJson, program);
+    Rules.Receipt receipt = receipt(f, f.object(body, "", "receipt", true));
+    long redeem = 0;
+    Object redeemValue = body.getValue("redeem_points");
+    if ("max".equals(redeemValue)) {
+      redeem = Rules.REDEEM_MAX;
+    } else if (redeemValue instanceof String) {
+      f.error("redeem_points", "must be a whole number of points or \"max\"");
+    } else {
+      redeem = f.integer(body, "", "redeem_points", 0L, 0, MAX_POINTS);
+    }
+    boolean enroll = f.bool(body, "", "enroll_if_missing", false);
+    if (enroll && member != null && member.phone() == null) {
+      f.error("enroll_if_missing", "enrolment needs the member's phone");
+    }
+    f.throwIfInvalid();
+    return new PurchaseRequest(member, receipt, redeem, enroll);
+  }
+
+  private static Rules.Receipt receipt(Fields f, JsonObject receipt) {
+    if (receipt == null) {
+      return null;
+    }
+    f.rejectUnknown(receipt, "receipt.", Set.of("number", "total_minor", "lines"));
+    String number = f.text(receipt, "receipt.", "number", true, 64, RECEIPT_NUMBER);
+    Long total = f.integer(receipt, "receipt.", "total_minor", null, 1, Fields.MAX_AMOUNT_MINOR);
+    JsonArray lines = f.array(receipt, "receipt.", "lines", true, MAX_LINES);
+    List<Rules.Line> parsed = new ArrayList<>();
+    if (lines != null && lines.isEmpty()) {
+      f.error("receipt.lines", "must have at least one line");
+    }
+    for (int i = 0; lines != null && i < lines.size(); i++) {
+      String path = "receipt.lines[" + i + "].";
+      if (!(lines.getValue(i) instanceof JsonObject line)) {
+        f.error("receipt.lines[" + i + "]", "must be an object");
+        continue;
+      }
+      f.rejectUnknown(line, path, Set.of("sku", "category", "amount_minor"));
+      String sku = f.text(line, path, "sku", true, 64, SKU);
+      String category = f.text(line, path, "category", false, 64, CATEGORY);
+      Long amount = f.integer(line, path, "amount_minor", null, 1, Fields.MAX_AMOUNT_MINOR);
+      if (sku != null && amount != null) {
+        parsed.add(new Rules.Line(sku, category, amount));
+      }
+    }
+    return f.ok() ? new Rules.Receipt(number, total, List.copyOf(parsed)) : null;
+  }
+}

@@ -1,0 +1,38 @@
+package io.loyalty.gateway.store;
+
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import org.flywaydb.core.Flyway;
+
+/** PostgreSQL access: Flyway migrations (JDBC, once at start-up) and the Vert.x pool used everywhere else. */
+public final class Database {
+  /** Statements in flight per pooled connection. */
+  private static final int PIPELINING_LIMIT = 256;
+
+  private Database() {
+  }
+
+  /** Blocking: call from start-up code off the event loop. */
+  public static void migrate(String databaseUrl) {
+    PgConnectOptions options = PgConnectOptions.fromUri(databaseUrl);
+    String jdbcUrl = "jdbc:postgresql://" + options.getHost() + ":" + options.getPort() + "/" + options.getDatabase();
+    Flyway.configure()
+        .dataSource(jdbcUrl, options.getUser(), options.getPassword())
+        .load()
+        .migrate();
+  }
+
+  public static Pool pool(Vertx vertx, String databaseUrl, int size) {
+    PgConnectOptions connect = PgConnectOptions.fromUri(databaseUrl)
+        .setCachePreparedStatements(true)
+        .setPipeliningLimit(PIPELINING_LIMIT);
+    return PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(size))
+        .connectingTo(connect)
+        .using(vertx)
+        .build();
+  }
+}

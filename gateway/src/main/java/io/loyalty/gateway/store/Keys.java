@@ -1,0 +1,51 @@
+package io.loyalty.gateway.store;
+
+import java.util.UUID;
+
+/**
+ * Redis key names. A member's keys, its idempotency records and its shard's write-behind stream share the hash
+ * tag {@code {N}} of the member's shard, so each script touches one Redis Cluster slot. The shard count is part
+ * of the data layout: changing it would strand keys, so it is a constant, not a setting.
+ */
+public final class Keys {
+  public static final int SHARDS = 16;
+  private static final String PREFIX = "lg:";
+
+  private Keys() {
+  }
+
+  public static int shard(UUID member) {
+    return (int) Math.floorMod(member.getLeastSignificantBits(), (long) SHARDS);
+  }
+
+  private static String tag(int shard) {
+    return PREFIX + "{" + shard + "}:";
+  }
+
+  /** The four keys of a member's hot copy, in the order the scripts expect them (see member.lua). */
+  public static String[] member(UUID member) {
+    String base = tag(shard(member)) + "m:" + member;
+    return new String[] {base, base + ":lots", base + ":pend", base + ":avail"};
+  }
+
+  public static String idempotency(UUID member, UUID tillRef, String idempotencyKey) {
+    return tag(shard(member)) + "i:" + tillRef + ":" + idempotencyKey;
+  }
+
+  public static String stream(int shard) {
+    return tag(shard) + "wb";
+  }
+
+  public static String stream(UUID member) {
+    return stream(shard(member));
+  }
+
+  /** Lookup indexes (phone or card to member id). Not slot-bound: read with a plain GET before a script. */
+  public static String phoneIndex(String programId, String phone) {
+    return PREFIX + "ix:" + programId + ":p:" + phone;
+  }
+
+  public static String cardIndex(String programId, String card) {
+    return PREFIX + "ix:" + programId + ":c:" + card;
+  }
+}

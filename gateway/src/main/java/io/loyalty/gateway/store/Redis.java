@@ -1,0 +1,69 @@
+package io.loyalty.gateway.store;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+
+/**
+ * The gateway's one Redis connection (Lettuce pipelines it) and the bridge from Lettuce futures back onto the
+ * calling Vert.x context. While Redis is unreachable, commands fail at once instead of queueing.
+ */
+public final class Redis implements AutoCloseable {
+  private final RedisClient client;
+  private final StatefulRedisConnection<String, String> connection;
+
+  private Redis(RedisClient client, StatefulRedisConnection<String, String> connection) {
+    this.client = client;
+    this.connection = connection;
+  }
+
+  /** Blocking: call from start-up code off the event loop. */
+  public static Redis connect(String url, Duration commandTimeout) {
+    RedisClient client = RedisClient.create(RedisURI.create(url));
+    client.setOptions(ClientOptions.builder()
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+        .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build())
+        .build());
+    try {
+      return new Redis(client, client.connect());
+    } catch (RuntimeException e) {
+      client.shutdown();
+      throw e;
+    }
+  }
+
+  /** Runs one command and completes on the caller's Vert.x context. */
+  public <T> Future<T> call(Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command) {
+    return Future.fromCompletionStage(command.apply(connection.async()), Vertx.currentContext());
+  }
+
+  /** EVALSHA, falling back to EVAL when Redis lost its script cache (after a restart, say). */
+  public Future<List<Object>> run(Script script, String[] keys, String... args) {
+    return this.<List<Object>>call(c -> c.evalsha(script.sha(), ScriptOutputType.MULTI, keys, args))
+        .recover(e -> e instanceof io.lettuce.core.RedisNoScriptException
+            ? call(c -> c.eval(script.source(), ScriptOutputType.MULTI, keys, args))
+            : Future.failedFuture(e));
+  }
+
+  public RedisAsyncCommands<String, String> async() {
+    return connection.async();
+  }
+
+  @Override
+  public void close() {
+    connection.close();
+    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+  }
+}

@@ -1,0 +1,165 @@
+package io.loyalty.gateway.writebehind;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Writes a batch of stream events in one transaction, with one statement per table (arrays + unnest). Every
+ * statement is idempotent: ledger, purchase and idempotency rows are keyed and skip duplicates, and snapshots
+ * only move forward in member seq. So replaying any batch, in any order, is harmless.
+ */
+final class Batch {
+  static final String INSERT_LEDGER = """
+      INSERT INTO ledger (member_id, seq, program_id, kind, points, available_delta, pending_delta, held_delta,
+                          lot_id, reason, transaction_id, receipt_number, till_ref, occurred_at)
+      SELECT m, s, p, k, pt, da, dpe, dh, lot, r, tx, rn, till, timestamptz 'epoch' + at * interval '1 millisecond'
+        FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[],
+                    $8::bigint[], $9::bigint[], $10::text[], $11::uuid[], $12::text[], $13::uuid[], $14::bigint[])
+             AS u(m, s, p, k, pt, da, dpe, dh, lot, r, tx, rn, till, at)
+      ON CONFLICT (member_id, seq) DO NOTHING""";
+  static final String UPSERT_BALANCES = """
+      INSERT INTO member_balances AS b (member_id, seq, available, pending, held, lifetime_spend_minor, updated_at)
+      SELECT m, s, a, pe, h, sp, now()
+        FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])
+             AS u(m, s, a, pe, h, sp)
+      ON CONFLICT (member_id) DO UPDATE
+         SET seq = excluded.seq, available = excluded.available, pending = excluded.pending, held = excluded.held,
+             lifetime_spend_minor = excluded.lifetime_spend_minor, updated_at = excluded.updated_at
+       WHERE b.seq < excluded.seq""";
+  static final String UPSERT_LOTS = """
+      INSERT INTO lots AS l (member_id, lot_id, points, remaining, state, activate_at, expire_at, seq)
+      SELECT m, id, pt, r, st, timestamptz 'epoch' + act * interval '1 millisecond',
+             CASE WHEN exp < 0 THEN NULL ELSE timestamptz 'epoch' + exp * interval '1 millisecond' END, s
+        FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[],
+                    $8::bigint[]) AS u(m, id, pt, r, st, act, exp, s)
+      ON CONFLICT (member_id, lot_id) DO UPDATE
+         SET remaining = excluded.remaining, state = excluded.state, seq = excluded.seq
+       WHERE l.seq < excluded.seq""";
+  static final String INSERT_PURCHASES = """
+      INSERT INTO purchases (id, member_id, program_id, till_ref, receipt_number, total_minor, eligible_minor,
+                             accrued_points, redeemed_points, saved_minor, occurred_at)
+      SELECT id, m, p, till, rn, tot, el, acc, red, sav, timestamptz 'epoch' + at * interval '1 millisecond'
+        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::bigint[], $7::bigint[],
+                    $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
+             AS u(id, m, p, till, rn, tot, el, acc, red, sav, at)
+      ON CONFLICT (id) DO NOTHING""";
+  static final String INSERT_IDEMPOTENCY = """
+      INSERT INTO idempotency_records (till_ref, idempotency_key, member_id, fingerprint, outcome, created_at)
+      SELECT till, k, m, fp, o, timestamptz 'epoch' + at * interval '1 millisecond'
+        FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::bigint[])
+             AS u(till, k, m, fp, o, at)
+      ON CONFLICT (till_ref, idempotency_key) DO NOTHING""";
+
+  private static final Class<?> U = UUID.class;
+  private static final Class<?> L = Long.class;
+  private static final Class<?> S = String.class;
+
+  private Batch() {
+  }
+
+  static Future<Void> write(SqlConnection conn, List<JsonObject> events) {
+    Columns ledger = new Columns(U, L, S, S, L, L, L, L, L, S, U, S, U, L);
+    Columns purchases = new Columns(U, U, S, U, S, L, L, L, L, L, L);
+    Columns idempotency = new Columns(U, S, U, S, S, L);
+    Map<UUID, JsonObject> latestBalance = new LinkedHashMap<>();
+    Map<String, Object[]> latestLots = new LinkedHashMap<>();
+    for (JsonObject event : events) {
+      UUID member = UUID.fromString(event.getString("m"));
+      String program = event.getString("p");
+      UUID tx = uuidOrNull(event.getString("tx"));
+      UUID till = uuidOrNull(event.getString("till"));
+      String receipt = event.getString("rn");
+      long at = event.getLong("t");
+      for (Object o : list(event.getValue("l"))) {
+        JsonObject e = (JsonObject) o;
+        boolean own = Boolean.TRUE.equals(e.getBoolean("x"));
+        ledger.add(member, e.getLong("s"), program, e.getString("k"), e.getLong("p"), e.getLong("da"),
+            e.getLong("dpe"), e.getLong("dh"), e.getLong("lot"), e.getString("r"), own ? tx : null,
+            own ? receipt : null, own ? till : null, e.getLong("at"));
+      }
+      latestBalance.merge(member, event, (a, b) -> a.getLong("s") >= b.getLong("s") ? a : b);
+      for (Object o : list(event.getValue("lots"))) {
+        JsonObject lot = (JsonObject) o;
+        Object[] row = {member, lot.getLong("id"), lot.getLong("p"), lot.getLong("r"), lot.getString("st"),
+            lot.getLong("act"), lot.getLong("exp"), lot.getLong("s")};
+        latestLots.merge(member + "/" + lot.getLong("id"), row, (a, b) -> (long) a[7] >= (long) b[7] ? a : b);
+      }
+      JsonObject purchase = event.getJsonObject("pur");
+      if (purchase != null) {
+        purchases.add(tx, member, program, till, receipt, purchase.getLong("tot"), purchase.getLong("el"),
+            purchase.getLong("acc"), purchase.getLong("red"), purchase.getLong("sav"), at);
+      }
+      JsonObject idem = event.getJsonObject("idem");
+      if (idem != null) {
+        idempotency.add(till, idem.getString("k"), member, idem.getString("fp"), idem.getString("o"), at);
+      }
+    }
+    Columns balances = new Columns(U, L, L, L, L, L);
+    latestBalance.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(entry -> {
+      JsonObject e = entry.getValue();
+      balances.add(entry.getKey(), e.getLong("s"), e.getLong("a"), e.getLong("pe"), e.getLong("h"), e.getLong("sp"));
+    });
+    Columns lots = new Columns(U, L, L, L, S, L, L, L);
+    latestLots.values().stream()
+        .sorted(Comparator.<Object[], UUID>comparing(r -> (UUID) r[0]).thenComparing(r -> (Long) r[1]))
+        .forEach(lots::add);
+    return conn.preparedQuery(INSERT_LEDGER).execute(ledger.tuple())
+        .compose(r -> conn.preparedQuery(UPSERT_BALANCES).execute(balances.tuple()))
+        .compose(r -> lots.isEmpty() ? Future.succeededFuture() : conn.preparedQuery(UPSERT_LOTS).execute(lots.tuple()))
+        .compose(r -> purchases.isEmpty() ? Future.succeededFuture()
+            : conn.preparedQuery(INSERT_PURCHASES).execute(purchases.tuple()))
+        .compose(r -> idempotency.isEmpty() ? Future.succeededFuture()
+            : conn.preparedQuery(INSERT_IDEMPOTENCY).execute(idempotency.tuple()))
+        .mapEmpty();
+  }
+
+  private static List<Object> list(Object value) {
+    // cjson encodes an empty Lua table as {}, so an empty list may arrive as an empty object
+    return value instanceof JsonArray array ? array.getList() : List.of();
+  }
+
+  private static UUID uuidOrNull(String value) {
+    return value == null ? null : UUID.fromString(value);
+  }
+
+  /** Column-wise arrays for one unnest statement, each typed as its SQL parameter. */
+  private static final class Columns {
+    private final Class<?>[] types;
+    private final List<List<Object>> columns = new ArrayList<>();
+
+    Columns(Class<?>... types) {
+      this.types = types;
+      for (int i = 0; i < types.length; i++) {
+        columns.add(new ArrayList<>());
+      }
+    }
+
+    void add(Object... row) {
+      for (int i = 0; i < row.length; i++) {
+        columns.get(i).add(row[i]);
+      }
+    }
+
+    boolean isEmpty() {
+      return columns.get(0).isEmpty();
+    }
+
+    Tuple tuple() {
+      Tuple tuple = Tuple.tuple();
+      for (int i = 0; i < types.length; i++) {
+        List<Object> column = columns.get(i);
+        tuple.addValue(column.toArray((Object[]) java.lang.reflect.Array.newInstance(types[i], column.size())));
+      }
+      return tuple;
+    }
+  }
+}

@@ -1,0 +1,214 @@
+package io.loyalty.gateway.writebehind;
+
+import io.lettuce.core.Consumer;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XAutoClaimArgs;
+import io.lettuce.core.XGroupCreateArgs;
+import io.lettuce.core.XReadArgs;
+import io.loyalty.gateway.store.Keys;
+import io.loyalty.gateway.store.Redis;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drains the shard streams into PostgreSQL. Each poll reads a batch from every shard (pipelined), writes it in one
+ * transaction, and only then deletes and acknowledges the entries. It runs on wall-clock time (stream ids are
+ * Redis server time), not on the gateway's business clock. A failed batch stays in this consumer's
+ * pending list and is read again; entries left pending by a dead gateway are claimed after they sit idle.
+ */
+public final class WriteBehind {
+  public static final String GROUP = "writebehind";
+  private static final Logger LOG = LoggerFactory.getLogger(WriteBehind.class);
+  private static final long RETRY_DELAY_MILLIS = 1000;
+  private static final long LAG_SAMPLE_MILLIS = 1000;
+
+  private final Vertx vertx;
+  private final Redis redis;
+  private final Pool pool;
+  private final int batchSize;
+  private final long pollMillis;
+  private final long claimIdleMillis;
+  private final String consumer = "gw-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
+  private final AtomicLong lagEntries = new AtomicLong();
+  private final AtomicLong lagMillis = new AtomicLong();
+  private final Counter flushedEntries;
+  private final Counter failedBatches;
+  private final Timer batchTimer;
+  /** True after a failure or a claim: read this consumer's own pending entries before new ones. */
+  private boolean recovering = true;
+  private volatile boolean stopped;
+  private long lastClaimMillis;
+
+  public WriteBehind(Vertx vertx, Redis redis, Pool pool, MeterRegistry registry, int batchSize,
+      long pollMillis, long claimIdleMillis) {
+    this.vertx = vertx;
+    this.redis = redis;
+    this.pool = pool;
+    this.batchSize = batchSize;
+    this.pollMillis = pollMillis;
+    this.claimIdleMillis = claimIdleMillis;
+    Gauge.builder("loyalty.writebehind.lag.entries", lagEntries, AtomicLong::get)
+        .description("Stream entries not yet written to PostgreSQL").baseUnit("entries").register(registry);
+    Gauge.builder("loyalty.writebehind.lag", lagMillis, v -> v.get() / 1000.0)
+        .description("Age of the oldest stream entry not yet written to PostgreSQL").baseUnit("seconds")
+        .register(registry);
+    flushedEntries = Counter.builder("loyalty.writebehind.flushed").baseUnit("entries")
+        .description("Stream entries written to PostgreSQL").register(registry);
+    failedBatches = Counter.builder("loyalty.writebehind.failures")
+        .description("Batches that failed and will be retried").register(registry);
+    batchTimer = Timer.builder("loyalty.writebehind.batch").description("Time to write one batch to PostgreSQL")
+        .publishPercentileHistogram().register(registry);
+  }
+
+  public Future<Void> start() {
+    List<Future<?>> groups = new ArrayList<>();
+    for (int shard = 0; shard < Keys.SHARDS; shard++) {
+      String stream = Keys.stream(shard);
+      groups.add(redis.call(c -> c.xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), GROUP,
+              XGroupCreateArgs.Builder.mkstream()))
+          .recover(e -> String.valueOf(e.getMessage()).contains("BUSYGROUP") ? Future.succeededFuture()
+              : Future.failedFuture(e)));
+    }
+    return Future.all(groups).onSuccess(v -> {
+      vertx.setPeriodic(LAG_SAMPLE_MILLIS, id -> sampleLag());
+      poll();
+    }).mapEmpty();
+  }
+
+  public void stop() {
+    stopped = true;
+  }
+
+  public long lagEntries() {
+    return lagEntries.get();
+  }
+
+  private void poll() {
+    if (stopped) {
+      return;
+    }
+    claimIfDue().compose(v -> read()).compose(batch -> batch.isEmpty() ? Future.succeededFuture(0) : flush(batch))
+        .onComplete(done -> {
+          if (done.failed()) {
+            failedBatches.increment();
+            recovering = true;
+            LOG.warn("write-behind batch failed, retrying in {} ms: {}", RETRY_DELAY_MILLIS, done.cause().toString());
+            vertx.setTimer(RETRY_DELAY_MILLIS, id -> poll());
+          } else if (done.result() == 0) {
+            recovering = false;
+            vertx.setTimer(pollMillis, id -> poll());
+          } else {
+            vertx.runOnContext(v -> poll());
+          }
+        });
+  }
+
+  /** Reads up to one batch per shard: this consumer's pending entries while recovering, new ones otherwise. */
+  private Future<List<Entry>> read() {
+    String offset = recovering ? "0" : ">";
+    List<Future<List<StreamMessage<String, String>>>> reads = new ArrayList<>();
+    for (int shard = 0; shard < Keys.SHARDS; shard++) {
+      XReadArgs.StreamOffset<String> from = XReadArgs.StreamOffset.from(Keys.stream(shard), offset);
+      reads.add(redis.call(c -> c.xreadgroup(Consumer.from(GROUP, consumer), XReadArgs.Builder.count(batchSize), from)));
+    }
+    return Future.all(reads).map(all -> {
+      List<Entry> batch = new ArrayList<>();
+      for (int shard = 0; shard < Keys.SHARDS; shard++) {
+        for (StreamMessage<String, String> message : reads.get(shard).result()) {
+          String body = message.getBody() == null ? null : message.getBody().get("e");
+          batch.add(new Entry(shard, message.getId(), body == null ? null : new JsonObject(body)));
+        }
+      }
+      return batch;
+    });
+  }
+
+  private Future<Integer> flush(List<Entry> batch) {
+    long started = System.nanoTime();
+    List<JsonObject> events = batch.stream().map(Entry::event).filter(e -> e != null).toList();
+    Future<Void> written = events.isEmpty() ? Future.succeededFuture()
+        : pool.withTransaction(conn -> Batch.write(conn, events));
+    return written.compose(v -> acknowledge(batch)).map(v -> {
+      batchTimer.record(Duration.ofNanos(System.nanoTime() - started));
+      flushedEntries.increment(events.size());
+      return batch.size();
+    });
+  }
+
+  /** Deletes, then acknowledges: a crash in between leaves a pending id with no body, which is just acked. */
+  private Future<Void> acknowledge(List<Entry> batch) {
+    List<Future<?>> calls = new ArrayList<>();
+    for (int shard = 0; shard < Keys.SHARDS; shard++) {
+      int s = shard;
+      String[] ids = batch.stream().filter(e -> e.shard() == s).map(Entry::id).toArray(String[]::new);
+      if (ids.length > 0) {
+        String stream = Keys.stream(shard);
+        calls.add(redis.call(c -> c.xdel(stream, ids)).compose(n -> redis.call(c -> c.xack(stream, GROUP, ids))));
+      }
+    }
+    return Future.all(calls).mapEmpty();
+  }
+
+  /** Takes over entries another (dead) consumer left pending longer than the claim threshold. */
+  private Future<Void> claimIfDue() {
+    long now = System.currentTimeMillis();
+    if (now - lastClaimMillis < claimIdleMillis / 2) {
+      return Future.succeededFuture();
+    }
+    lastClaimMillis = now;
+    List<Future<Boolean>> claims = new ArrayList<>();
+    for (int shard = 0; shard < Keys.SHARDS; shard++) {
+      String stream = Keys.stream(shard);
+      claims.add(redis.call(c -> c.xautoclaim(stream, XAutoClaimArgs.Builder
+              .xautoclaim(Consumer.from(GROUP, consumer), Duration.ofMillis(claimIdleMillis), "0-0")
+              .count(batchSize).justid()))
+          .map(claimed -> !claimed.getMessages().isEmpty()));
+    }
+    return Future.all(claims).map(all -> {
+      if (claims.stream().anyMatch(Future::result)) {
+        recovering = true;
+      }
+      return null;
+    });
+  }
+
+  private void sampleLag() {
+    List<Future<Long>> lengths = new ArrayList<>();
+    List<Future<List<StreamMessage<String, String>>>> oldest = new ArrayList<>();
+    for (int shard = 0; shard < Keys.SHARDS; shard++) {
+      String stream = Keys.stream(shard);
+      lengths.add(redis.call(c -> c.xlen(stream)));
+      oldest.add(redis.call(c -> c.xrange(stream, Range.create("-", "+"), Limit.create(0, 1))));
+    }
+    Future.all(Future.all(lengths), Future.all(oldest)).onSuccess(v -> {
+      long entries = 0;
+      long oldestMillis = Long.MAX_VALUE;
+      for (int shard = 0; shard < Keys.SHARDS; shard++) {
+        entries += lengths.get(shard).result();
+        for (StreamMessage<String, String> message : oldest.get(shard).result()) {
+          oldestMillis = Math.min(oldestMillis, Long.parseLong(message.getId().substring(0, message.getId().indexOf('-'))));
+        }
+      }
+      lagEntries.set(entries);
+      lagMillis.set(oldestMillis == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - oldestMillis));
+    });
+  }
+
+  private record Entry(int shard, String id, JsonObject event) {
+  }
+}
