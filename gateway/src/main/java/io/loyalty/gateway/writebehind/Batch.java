@@ -122,9 +122,9 @@ final class Batch {
         .mapEmpty();
   }
 
-  private static List<Object> list(Object value) {
+  private static Iterable<Object> list(Object value) {
     // cjson encodes an empty Lua table as {}, so an empty list may arrive as an empty object
-    return value instanceof JsonArray array ? array.getList() : List.of();
+    return value instanceof JsonArray array ? array : List.of();
   }
 
   private static UUID uuidOrNull(String value) {

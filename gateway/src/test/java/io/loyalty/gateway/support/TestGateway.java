@@ -1,0 +1,233 @@
+package io.loyalty.gateway.support;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.loyalty.gateway.Config;
+import io.loyalty.gateway.EmbeddedStores;
+import io.loyalty.gateway.Gateway;
+import io.loyalty.gateway.store.Keys;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnectOptions;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real gateway on a free port over the shared test stores, with its clock under test control, plus a client
+ * that speaks the API and direct access to Redis and PostgreSQL for checking what was stored.
+ */
+public final class TestGateway implements AutoCloseable {
+  public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+
+  public final MutableClock clock = new MutableClock();
+  private final Config config;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+  private final RedisClient redisClient;
+  private final StatefulRedisConnection<String, String> redisConnection;
+  private Gateway gateway;
+
+  private TestGateway(Config config) {
+    this.config = config;
+    this.redisClient = RedisClient.create(config.redisUrl());
+    this.redisConnection = redisClient.connect();
+  }
+
+  public static TestGateway start() {
+    return start(Map.of());
+  }
+
+  public static TestGateway start(Map<String, String> extraEnv) {
+    EmbeddedStores stores = TestStores.get();
+    Map<String, String> env = new HashMap<>();
+    env.put("GATEWAY_PORT", Integer.toString(EmbeddedStores.freePort()));
+    env.put("REDIS_URL", stores.redisUrl());
+    env.put("DATABASE_URL", stores.databaseUrl());
+    env.put("GATEWAY_ADMIN_TOKEN", ADMIN_TOKEN);
+    env.put("GATEWAY_EVENT_LOOPS", "2");
+    env.put("WRITE_BEHIND_POLL_MS", "5");
+    env.put("WRITE_BEHIND_CLAIM_IDLE_MS", "500");
+    env.put("CONFIG_REFRESH_MS", "200");
+    env.putAll(extraEnv);
+    TestGateway test = new TestGateway(Config.fromEnv(env));
+    test.startGateway();
+    return test;
+  }
+
+  private void startGateway() {
+    gateway = await(Gateway.start(config, clock).toCompletionStage().toCompletableFuture());
+  }
+
+  /** Stops this gateway and starts a new one on the same port, stores and clock. */
+  public void restart() {
+    await(gateway.stop().toCompletionStage().toCompletableFuture());
+    startGateway();
+  }
+
+  public Gateway gateway() {
+    return gateway;
+  }
+
+  // ---- the API -------------------------------------------------------------------------------------------
+
+  public record Response(int status, JsonObject json, HttpResponse<String> raw) {
+    public String header(String name) {
+      return raw.headers().firstValue(name).orElse(null);
+    }
+  }
+
+  public Response call(String method, String path, String bearer, String idempotencyKey, String body) {
+    return await(send(method, path, bearer, idempotencyKey, body));
+  }
+
+  public CompletableFuture<Response> send(String method, String path, String bearer, String idempotencyKey,
+      String body) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + config.httpPort() + path))
+        .timeout(TIMEOUT)
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      request.header("Content-Type", "application/json");
+    }
+    if (bearer != null) {
+      request.header("Authorization", "Bearer " + bearer);
+    }
+    if (idempotencyKey != null) {
+      request.header("Idempotency-Key", idempotencyKey);
+    }
+    return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+      String text = r.body();
+      JsonObject json = text != null && text.startsWith("{") ? new JsonObject(text) : null;
+      return new Response(r.statusCode(), json, r);
+    });
+  }
+
+  /** Creates a program with a unique id (defaults plus {@code config}) and returns its id. */
+  public String program(JsonObject config) {
+    String id = "p-" + UUID.randomUUID().toString().substring(0, 8);
+    JsonObject body = new JsonObject().put("currency", "RUB").mergeIn(config);
+    Response response = call("PUT", "/v1/admin/programs/" + id, ADMIN_TOKEN, null, body.encode());
+    assertThat(response.status()).as(response.raw().body()).isEqualTo(201);
+    return id;
+  }
+
+  /** Issues a till key in the program. */
+  public String till(String programId) {
+    Response response = call("POST", "/v1/admin/programs/" + programId + "/tills", ADMIN_TOKEN, null,
+        new JsonObject().put("store_id", "store-1").put("till_id", "till-" + UUID.randomUUID().toString().substring(0, 4)).encode());
+    assertThat(response.status()).as(response.raw().body()).isEqualTo(201);
+    return response.json().getString("api_key");
+  }
+
+  /** Enrols a member with a fresh random phone and returns its id. */
+  public String member(String tillKey) {
+    return enrol(tillKey, randomPhone()).getString("member_id");
+  }
+
+  public JsonObject enrol(String tillKey, String phone) {
+    Response response = call("POST", "/v1/members", tillKey, null, new JsonObject().put("phone", phone)
+        .put("consents", new JsonObject().put("personal_data", true).put("marketing", false)).encode());
+    assertThat(response.status()).as(response.raw().body()).isEqualTo(201);
+    return response.json();
+  }
+
+  public static String randomPhone() {
+    return "+7912" + String.format("%07d", (long) (Math.random() * 10_000_000));
+  }
+
+  /** A purchase body for one line of {@code amountMinor} in category "food". */
+  public static JsonObject purchase(String memberId, String receipt, long amountMinor, Object redeemPoints) {
+    JsonObject body = new JsonObject()
+        .put("member", new JsonObject().put("id", memberId))
+        .put("receipt", new JsonObject().put("number", receipt).put("total_minor", amountMinor)
+            .put("lines", new io.vertx.core.json.JsonArray().add(new JsonObject()
+                .put("sku", "sku-1").put("category", "food").put("amount_minor", amountMinor))));
+    if (redeemPoints != null) {
+      body.put("redeem_points", redeemPoints);
+    }
+    return body;
+  }
+
+  public Response purchase(String tillKey, String idempotencyKey, JsonObject body) {
+    return call("POST", "/v1/purchases", tillKey, idempotencyKey, body.encode());
+  }
+
+  public JsonObject memberView(String tillKey, String memberId) {
+    Response response = call("GET", "/v1/members/" + memberId, tillKey, null, null);
+    assertThat(response.status()).as(response.raw().body()).isEqualTo(200);
+    return response.json();
+  }
+
+  // ---- the stores ----------------------------------------------------------------------------------------
+
+  public RedisCommands<String, String> redis() {
+    return redisConnection.sync();
+  }
+
+  public Connection sql() throws SQLException {
+    PgConnectOptions options = PgConnectOptions.fromUri(config.databaseUrl());
+    return DriverManager.getConnection("jdbc:postgresql://" + options.getHost() + ":" + options.getPort() + "/"
+        + options.getDatabase(), options.getUser(), options.getPassword());
+  }
+
+  /** Waits until every shard stream is empty: everything acknowledged so far is in PostgreSQL. */
+  public void awaitDrained() {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      long entries = 0;
+      for (int shard = 0; shard < Keys.SHARDS; shard++) {
+        entries += redis().xlen(Keys.stream(shard));
+      }
+      if (entries == 0) {
+        return;
+      }
+      sleep(20);
+    }
+    throw new AssertionError("write-behind did not drain within " + TIMEOUT);
+  }
+
+  /** Total entries waiting in the write-behind streams. */
+  public long streamEntries() {
+    long entries = 0;
+    for (int shard = 0; shard < Keys.SHARDS; shard++) {
+      entries += redis().xlen(Keys.stream(shard));
+    }
+    return entries;
+  }
+
+  public static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static <T> T await(CompletableFuture<T> future) {
+    try {
+      return future.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    await(gateway.stop().toCompletionStage().toCompletableFuture());
+    redisConnection.close();
+    redisClient.shutdown();
+  }
+}
