@@ -31,12 +31,15 @@ public final class ProgramRegistry {
   private final Pool pool;
   private volatile Map<String, Program> programs = Map.of();
   private volatile Map<ByteBuffer, Till> tillsByKeyHash = Map.of();
+  /** Bumped by every local write, so a reload that overlapped one is dropped instead of undoing it. */
+  private final java.util.concurrent.atomic.AtomicLong localWrites = new java.util.concurrent.atomic.AtomicLong();
 
   public ProgramRegistry(Pool pool) {
     this.pool = pool;
   }
 
   public Future<Void> refresh() {
+    long writesBefore = localWrites.get();
     Future<Map<String, Program>> loadedPrograms = pool.query(SELECT_PROGRAMS).execute().map(rows -> {
       Map<String, Program> map = new HashMap<>();
       for (Row row : rows) {
@@ -54,8 +57,12 @@ public final class ProgramRegistry {
       return map;
     });
     return Future.all(loadedPrograms, loadedTills).map(done -> {
-      programs = Map.copyOf(loadedPrograms.result());
-      tillsByKeyHash = Map.copyOf(loadedTills.result());
+      synchronized (this) {
+        if (localWrites.get() == writesBefore) {
+          programs = Map.copyOf(loadedPrograms.result());
+          tillsByKeyHash = Map.copyOf(loadedTills.result());
+        }
+      }
       return null;
     });
   }
@@ -82,9 +89,12 @@ public final class ProgramRegistry {
     return pool.preparedQuery(UPSERT_PROGRAM)
         .execute(Tuple.of(program.id(), program.toStoredJson()))
         .map(rows -> {
-          Map<String, Program> next = new HashMap<>(programs);
-          next.put(program.id(), program);
-          programs = Map.copyOf(next);
+          synchronized (this) {
+            localWrites.incrementAndGet();
+            Map<String, Program> next = new HashMap<>(programs);
+            next.put(program.id(), program);
+            programs = Map.copyOf(next);
+          }
           return rows.iterator().next().getBoolean("created");
         });
   }
@@ -97,9 +107,12 @@ public final class ProgramRegistry {
     return pool.preparedQuery(INSERT_TILL)
         .execute(Tuple.of(till.ref(), programId, storeId, tillId, io.vertx.core.buffer.Buffer.buffer(hash)))
         .map(rows -> {
-          Map<ByteBuffer, Till> next = new HashMap<>(tillsByKeyHash);
-          next.put(ByteBuffer.wrap(hash), till);
-          tillsByKeyHash = Map.copyOf(next);
+          synchronized (this) {
+            localWrites.incrementAndGet();
+            Map<ByteBuffer, Till> next = new HashMap<>(tillsByKeyHash);
+            next.put(ByteBuffer.wrap(hash), till);
+            tillsByKeyHash = Map.copyOf(next);
+          }
           return apiKey;
         });
   }

@@ -35,7 +35,7 @@ public final class TestGateway implements AutoCloseable {
 
   public final MutableClock clock = new MutableClock();
   private final Config config;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(TIMEOUT).build();
   private final RedisClient redisClient;
   private final StatefulRedisConnection<String, String> redisConnection;
   private Gateway gateway;
