@@ -95,11 +95,16 @@ public final class TestGateway implements AutoCloseable {
 
   public CompletableFuture<Response> send(String method, String path, String bearer, String idempotencyKey,
       String body) {
+    return send(method, path, bearer, idempotencyKey, body, "application/json");
+  }
+
+  public CompletableFuture<Response> send(String method, String path, String bearer, String idempotencyKey,
+      String body, String contentType) {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + config.httpPort() + path))
         .timeout(TIMEOUT)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) {
-      request.header("Content-Type", "application/json");
+    if (body != null && contentType != null) {
+      request.header("Content-Type", contentType);
     }
     if (bearer != null) {
       request.header("Authorization", "Bearer " + bearer);
