@@ -71,9 +71,10 @@ public final class TestGateway implements AutoCloseable {
     gateway = await(Gateway.start(config, clock).toCompletionStage().toCompletableFuture());
   }
 
-  /** Stops this gateway and starts a new one on the same port, stores and clock. */
-  public void restart() {
+  /** Stops this gateway, runs {@code whileStopped}, and starts a new one on the same port, stores and clock. */
+  public void restart(Runnable whileStopped) {
     await(gateway.stop().toCompletionStage().toCompletableFuture());
+    whileStopped.run();
     startGateway();
   }
 

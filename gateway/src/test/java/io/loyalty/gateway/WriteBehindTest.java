@@ -1,0 +1,159 @@
+package io.loyalty.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.loyalty.gateway.support.TestGateway;
+import io.loyalty.gateway.support.TestGateway.Response;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** PostgreSQL, the system of record, ends up explaining every balance, and Redis can be rebuilt from it. */
+class WriteBehindTest {
+  static TestGateway gw;
+
+  @BeforeAll
+  static void start() {
+    gw = TestGateway.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    gw.close();
+  }
+
+  @Test
+  void afterABurstPostgresAgreesWithTheApiAndAWipedRedisIsRebuiltFromIt() throws Exception {
+    String till = gw.till(gw.program(new JsonObject().put("expiry_days", 365).put("pending_days", 0)
+        .put("tiers", new JsonArray()
+            .add(new JsonObject().put("name", "Base").put("min_spend_minor", 0).put("accrual_rate_bp", 300))
+            .add(new JsonObject().put("name", "Gold").put("min_spend_minor", 2_000_000).put("accrual_rate_bp", 800)))));
+    List<String> members = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      members.add(gw.member(till));
+    }
+    Random random = new Random(42);
+    Map<String, JsonObject> firstAnswers = new HashMap<>();
+    Map<String, String> bodies = new HashMap<>();
+    for (int wave = 0; wave < 8; wave++) {
+      List<CompletableFuture<Response>> calls = new ArrayList<>();
+      List<String> keys = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        String member = members.get(random.nextInt(members.size()));
+        Object redeem = random.nextInt(3) == 0 ? "max" : null;
+        String key = "burst-" + wave + "-" + i;
+        keys.add(key);
+        bodies.put(key, TestGateway.purchase(member, "R-" + key, 1_000 + random.nextInt(200_000), redeem).encode());
+        calls.add(gw.send("POST", "/v1/purchases", till, key, bodies.get(key)));
+      }
+      for (int i = 0; i < calls.size(); i++) {
+        Response response = calls.get(i).join();
+        assertThat(response.status()).as(response.raw().body()).isEqualTo(201);
+        firstAnswers.put(keys.get(i), response.json());
+      }
+    }
+    gw.awaitDrained();
+
+    Map<String, JsonObject> before = new HashMap<>();
+    try (Connection sql = gw.sql()) {
+      for (String member : members) {
+        JsonObject view = gw.memberView(till, member);
+        before.put(member, view);
+        JsonObject balance = view.getJsonObject("balance");
+        long[] ledger = ledgerSums(sql, member);
+        long[] snapshot = balanceRow(sql, member);
+        assertThat(ledger).as("ledger sums of " + member).containsExactly(
+            balance.getLong("available"), balance.getLong("pending"), balance.getLong("held"));
+        assertThat(snapshot).as("balance snapshot of " + member).containsExactly(
+            balance.getLong("available"), balance.getLong("pending"), balance.getLong("held"),
+            view.getLong("lifetime_spend_minor"));
+        assertThat(lotRemaining(sql, member)).isEqualTo(balance.getLong("available") + balance.getLong("pending"));
+      }
+    }
+    assertThat(before.values().stream().filter(v -> "Gold".equals(v.getJsonObject("tier").getString("name"))))
+        .as("the burst should lift some members into Gold").isNotEmpty();
+
+    gw.restart(() -> gw.redis().flushall());
+
+    for (String member : members) {
+      assertThat(gw.memberView(till, member)).isEqualTo(before.get(member));
+    }
+    // idempotency records come back with the member: a retry after the wipe is still a replay
+    for (String key : List.of("burst-0-0", "burst-3-7", "burst-7-49")) {
+      Response retry = gw.call("POST", "/v1/purchases", till, key, bodies.get(key));
+      assertThat(retry.header("idempotent-replayed")).isEqualTo("true");
+      assertThat(retry.json()).isEqualTo(firstAnswers.get(key));
+    }
+    // and new writes continue the member's sequence, so PostgreSQL still explains every balance
+    for (String member : members) {
+      assertThat(gw.purchase(till, "after-" + member, TestGateway.purchase(member, "A", 50_000, "max")).status())
+          .isEqualTo(201);
+    }
+    gw.awaitDrained();
+    try (Connection sql = gw.sql()) {
+      for (String member : members) {
+        JsonObject balance = gw.memberView(till, member).getJsonObject("balance");
+        assertThat(ledgerSums(sql, member)).containsExactly(
+            balance.getLong("available"), balance.getLong("pending"), balance.getLong("held"));
+      }
+    }
+  }
+
+  @Test
+  void aMemberFirstTouchedByManyRequestsAtOnceIsLoadedOnceAndLosesNothing() {
+    String till = gw.till(gw.program(new JsonObject()));
+    String member = gw.member(till);
+    gw.purchase(till, "before", TestGateway.purchase(member, "R-0", 100_000, null));
+    gw.awaitDrained();
+    gw.restart(() -> gw.redis().flushall());
+
+    List<CompletableFuture<Response>> calls = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      calls.add(gw.send("POST", "/v1/purchases", till, "cold-" + i,
+          TestGateway.purchase(member, "R-" + i, 10_000, null).encode()));
+    }
+    assertThat(calls.stream().map(CompletableFuture::join)).allSatisfy(r -> assertThat(r.status()).isEqualTo(201));
+    assertThat(gw.memberView(till, member).getJsonObject("balance").getLong("available")).isEqualTo(50 + 40 * 5);
+  }
+
+  static long[] ledgerSums(Connection sql, String member) throws Exception {
+    try (PreparedStatement st = sql.prepareStatement("SELECT coalesce(sum(available_delta), 0), "
+        + "coalesce(sum(pending_delta), 0), coalesce(sum(held_delta), 0) FROM ledger WHERE member_id = ?::uuid")) {
+      st.setString(1, member);
+      ResultSet rs = st.executeQuery();
+      rs.next();
+      return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)};
+    }
+  }
+
+  static long[] balanceRow(Connection sql, String member) throws Exception {
+    try (PreparedStatement st = sql.prepareStatement("SELECT available, pending, held, lifetime_spend_minor "
+        + "FROM member_balances WHERE member_id = ?::uuid")) {
+      st.setString(1, member);
+      ResultSet rs = st.executeQuery();
+      assertThat(rs.next()).isTrue();
+      return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)};
+    }
+  }
+
+  static long lotRemaining(Connection sql, String member) throws Exception {
+    try (PreparedStatement st = sql.prepareStatement("SELECT coalesce(sum(remaining), 0) FROM lots "
+        + "WHERE member_id = ?::uuid AND state IN ('pending', 'available')")) {
+      st.setString(1, member);
+      ResultSet rs = st.executeQuery();
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}
