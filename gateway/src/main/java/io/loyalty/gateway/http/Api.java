@@ -14,6 +14,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
+import java.util.List;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +33,13 @@ public final class Api {
       io.loyalty.gateway.purchase.Purchases purchases) {
   }
 
+  /** One business route: what the OpenAPI contract documents and the contract test compares. */
+  public record Endpoint(HttpMethod method, String path, Function<RoutingContext, Future<Reply>> handler) {
+  }
+
+  /** Operational routes, outside /v1 and without problem+json handling. */
+  public static final List<String> OPERATIONAL_PATHS = List.of("/health/live", "/health/ready", "/metrics", "/openapi.yaml");
+
   private final PrometheusMeterRegistry registry;
 
   private Api(PrometheusMeterRegistry registry) {
@@ -42,6 +50,7 @@ public final class Api {
       Buffer openApiYaml) {
     Api api = new Api(registry);
     Router router = Router.router(vertx);
+    // keep in step with OPERATIONAL_PATHS
     router.get("/health/live").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "UP")));
     router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness));
     router.get("/metrics").handler(ctx -> ctx.response()
@@ -50,14 +59,7 @@ public final class Api {
         .end(openApiYaml));
 
     router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
-    api.route(router, HttpMethod.PUT, "/v1/admin/programs/:program_id", h.admin()::putProgram);
-    api.route(router, HttpMethod.GET, "/v1/admin/programs/:program_id", h.admin()::getProgram);
-    api.route(router, HttpMethod.POST, "/v1/admin/programs/:program_id/tills", h.admin()::issueTill);
-    api.route(router, HttpMethod.POST, "/v1/members", h.members()::enrol);
-    api.route(router, HttpMethod.GET, "/v1/members/lookup", h.members()::lookup);
-    api.route(router, HttpMethod.GET, "/v1/members/:member_id", h.members()::get);
-    api.route(router, HttpMethod.GET, "/v1/members/:member_id/ledger", h.members()::ledger);
-    api.route(router, HttpMethod.POST, "/v1/purchases", h.purchases()::purchase);
+    endpoints(h).forEach(endpoint -> api.route(router, endpoint));
 
     router.errorHandler(404, ctx -> Problems.send(ctx.response(), new ApiException(ErrorCode.NOT_FOUND, "No such path")));
     router.errorHandler(405, ctx -> Problems.send(ctx.response(),
@@ -70,7 +72,22 @@ public final class Api {
     return router;
   }
 
-  private void route(Router router, HttpMethod method, String path, Function<RoutingContext, Future<Reply>> handler) {
+  /** Where each request goes. */
+  public static List<Endpoint> endpoints(Handlers h) {
+    return List.of(
+        new Endpoint(HttpMethod.PUT, "/v1/admin/programs/:program_id", h.admin()::putProgram),
+        new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id", h.admin()::getProgram),
+        new Endpoint(HttpMethod.POST, "/v1/admin/programs/:program_id/tills", h.admin()::issueTill),
+        new Endpoint(HttpMethod.POST, "/v1/members", h.members()::enrol),
+        new Endpoint(HttpMethod.GET, "/v1/members/lookup", h.members()::lookup),
+        new Endpoint(HttpMethod.GET, "/v1/members/:member_id", h.members()::get),
+        new Endpoint(HttpMethod.GET, "/v1/members/:member_id/ledger", h.members()::ledger),
+        new Endpoint(HttpMethod.POST, "/v1/purchases", h.purchases()::purchase));
+  }
+
+  private void route(Router router, Endpoint endpoint) {
+    HttpMethod method = endpoint.method();
+    String path = endpoint.path();
     router.route(method, path).handler(ctx -> {
       long started = System.nanoTime();
       ctx.response().endHandler(v -> Timer.builder(REQUEST_TIMER)
@@ -83,7 +100,7 @@ public final class Api {
           .record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS));
       Future<Reply> reply;
       try {
-        reply = handler.apply(ctx);
+        reply = endpoint.handler().apply(ctx);
       } catch (RuntimeException e) {
         reply = Future.failedFuture(e);
       }
