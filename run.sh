@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds the gateway if its jar is missing or older than the sources, then runs it.
+# With REDIS_URL / DATABASE_URL unset it starts embedded Redis and PostgreSQL with data under ./data.
+set -euo pipefail
+cd "$(dirname "$0")"
+JAR=gateway/target/loyalty-gateway.jar
+if [ ! -f "$JAR" ] || [ -n "$(find pom.xml gateway/pom.xml gateway/src -newer "$JAR" -print -quit)" ]; then
+  mvn -q -B -pl gateway -am package -DskipTests
+fi
+exec java -jar "$JAR" "$@"
