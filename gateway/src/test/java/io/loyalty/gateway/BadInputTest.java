@@ -2,6 +2,7 @@ package io.loyalty.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.loyalty.gateway.support.GatewayTest;
 import io.loyalty.gateway.support.TestGateway;
 import io.loyalty.gateway.support.TestGateway.Response;
 import io.vertx.core.json.JsonArray;
@@ -11,7 +12,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -20,8 +20,7 @@ import org.junit.jupiter.api.TestFactory;
  * Every client error gets a precise problem+json with its stable code, and changes nothing: not the balance,
  * not Redis, not the write-behind stream, not PostgreSQL.
  */
-class BadInputTest {
-  static TestGateway gw;
+class BadInputTest extends GatewayTest {
   static String till;
   static String otherTill;
   static String member;
@@ -30,7 +29,6 @@ class BadInputTest {
 
   @BeforeAll
   static void start() {
-    gw = TestGateway.start();
     till = gw.till(gw.program(new JsonObject()));
     otherTill = gw.till(gw.program(new JsonObject()));
     memberPhone = TestGateway.randomPhone();
@@ -39,11 +37,6 @@ class BadInputTest {
     gw.purchase(till, "seed", TestGateway.purchase(member, "R-0", 100_000, null)); // 50 points
     gw.memberView(otherTill, otherMember);
     gw.awaitDrained();
-  }
-
-  @AfterAll
-  static void stop() {
-    gw.close();
   }
 
   record Case(String name, int status, String code, Supplier<Response> request) {

@@ -2,29 +2,17 @@ package io.loyalty.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.loyalty.gateway.support.GatewayTest;
 import io.loyalty.gateway.support.TestGateway;
 import io.loyalty.gateway.support.TestGateway.Response;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Retries, concurrent duplicates and concurrent redemptions: every effect exactly once. */
-class IdempotencyTest {
-  static TestGateway gw;
-
-  @BeforeAll
-  static void start() {
-    gw = TestGateway.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    gw.close();
-  }
+class IdempotencyTest extends GatewayTest {
 
   @Test
   void replayReturnsTheOriginalAnswerMarkedReplayed() {

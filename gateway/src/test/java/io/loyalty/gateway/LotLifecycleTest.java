@@ -2,6 +2,7 @@ package io.loyalty.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.loyalty.gateway.support.GatewayTest;
 import io.loyalty.gateway.support.TestGateway;
 import io.loyalty.gateway.support.TestGateway.Response;
 import io.vertx.core.json.JsonArray;
@@ -9,23 +10,10 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Points as lots in time: pending through the return window, then available until they expire. */
-class LotLifecycleTest {
-  static TestGateway gw;
-
-  @BeforeAll
-  static void start() {
-    gw = TestGateway.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    gw.close();
-  }
+class LotLifecycleTest extends GatewayTest {
 
   @Test
   void pendingPointsBecomeAvailableWhenTheReturnWindowEnds() {

@@ -6,6 +6,7 @@ import io.loyalty.gateway.admin.AdminRoutes;
 import io.loyalty.gateway.http.Api;
 import io.loyalty.gateway.member.MemberRoutes;
 import io.loyalty.gateway.purchase.Purchases;
+import io.loyalty.gateway.support.GatewayTest;
 import io.loyalty.gateway.support.TestGateway;
 import io.loyalty.gateway.support.TestGateway.Response;
 import io.vertx.core.Vertx;
@@ -27,12 +28,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The served OpenAPI file documents exactly the routes there are, and real answers match its schemas. */
-class OpenApiContractTest {
+class OpenApiContractTest extends GatewayTest {
   static final String PROBLEM = "application/problem+json";
   static final String YAML = "application/yaml";
   static Vertx vertx;
   static OpenAPIContract contract;
-  static TestGateway gw;
 
   @BeforeAll
   static void start() throws Exception {
@@ -44,12 +44,10 @@ class OpenApiContractTest {
     java.nio.file.Files.writeString(copy, served.replace(PROBLEM, "application/json").replace(YAML, "text/plain"));
     contract = OpenAPIContract.from(vertx, copy.toString()).toCompletionStage()
         .toCompletableFuture().get(30, TimeUnit.SECONDS);
-    gw = TestGateway.start();
   }
 
   @AfterAll
   static void stop() {
-    gw.close();
     vertx.close();
   }
 

@@ -2,27 +2,15 @@ package io.loyalty.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.loyalty.gateway.support.GatewayTest;
 import io.loyalty.gateway.support.TestGateway;
 import io.loyalty.gateway.support.TestGateway.Response;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The README's walk-through, end to end: program, till, enrolment, a purchase that accrues, one that redeems. */
-class WalkthroughTest {
-  static TestGateway gw;
-
-  @BeforeAll
-  static void start() {
-    gw = TestGateway.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    gw.close();
-  }
+class WalkthroughTest extends GatewayTest {
 
   @Test
   void accrueThenRedeemMatchesTheProgramArithmetic() {

@@ -2,6 +2,7 @@ package io.loyalty.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.loyalty.gateway.support.GatewayTest;
 import io.loyalty.gateway.support.TestGateway;
 import io.loyalty.gateway.support.TestGateway.Response;
 import io.vertx.core.json.JsonArray;
@@ -15,23 +16,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** PostgreSQL, the system of record, ends up explaining every balance, and Redis can be rebuilt from it. */
-class WriteBehindTest {
-  static TestGateway gw;
-
-  @BeforeAll
-  static void start() {
-    gw = TestGateway.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    gw.close();
-  }
+class WriteBehindTest extends GatewayTest {
 
   @Test
   void afterABurstPostgresAgreesWithTheApiAndAWipedRedisIsRebuiltFromIt() throws Exception {

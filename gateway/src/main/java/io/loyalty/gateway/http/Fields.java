@@ -53,6 +53,10 @@ public final class Fields {
       }
       return fallback;
     }
+    if (value instanceof java.math.BigInteger) {
+      error(path + name, "must be between " + min + " and " + max);
+      return fallback;
+    }
     if (!(value instanceof Integer || value instanceof Long)) {
       error(path + name, "must be an integer");
       return fallback;
@@ -118,6 +122,18 @@ public final class Fields {
       return null;
     }
     return child;
+  }
+
+  /** Calls {@code each} with the path prefix and value of every element that is an object; reports the others. */
+  public void eachObject(JsonArray array, String path, java.util.function.BiConsumer<String, JsonObject> each) {
+    for (int i = 0; array != null && i < array.size(); i++) {
+      String element = path + "[" + i + "]";
+      if (array.getValue(i) instanceof JsonObject object) {
+        each.accept(element + ".", object);
+      } else {
+        error(element, "must be an object");
+      }
+    }
   }
 
   /** An array of at most maxSize elements, or null (with an error when required). */

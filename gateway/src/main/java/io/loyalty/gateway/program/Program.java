@@ -110,12 +110,7 @@ public record Program(
     }
     Set<String> names = new HashSet<>();
     Set<Long> thresholds = new HashSet<>();
-    for (int i = 0; i < array.size(); i++) {
-      String path = "tiers[" + i + "].";
-      if (!(array.getValue(i) instanceof JsonObject tier)) {
-        f.error("tiers[" + i + "]", "must be an object");
-        continue;
-      }
+    f.eachObject(array, "tiers", (path, tier) -> {
       f.rejectUnknown(tier, path, Set.of("name", "min_spend_minor", "accrual_rate_bp"));
       String name = f.text(tier, path, "name", true, 40, TIER_NAME);
       Long minSpend = f.integer(tier, path, "min_spend_minor", null, 0, Fields.MAX_AMOUNT_MINOR * 1000);
@@ -129,7 +124,7 @@ public record Program(
       if (name != null && minSpend != null && tierRate != null) {
         tiers.add(new Tier(name, minSpend, tierRate));
       }
-    }
+    });
     tiers.sort(Comparator.comparingLong(Tier::minSpendMinor));
     return List.copyOf(tiers);
   }

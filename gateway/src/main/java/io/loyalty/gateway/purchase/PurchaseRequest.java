@@ -54,12 +54,7 @@ public record PurchaseRequest(MemberRef member, Rules.Receipt receipt, long rede
     if (lines != null && lines.isEmpty()) {
       f.error("receipt.lines", "must have at least one line");
     }
-    for (int i = 0; lines != null && i < lines.size(); i++) {
-      String path = "receipt.lines[" + i + "].";
-      if (!(lines.getValue(i) instanceof JsonObject line)) {
-        f.error("receipt.lines[" + i + "]", "must be an object");
-        continue;
-      }
+    f.eachObject(lines, "receipt.lines", (path, line) -> {
       f.rejectUnknown(line, path, Set.of("sku", "category", "amount_minor"));
       String sku = f.text(line, path, "sku", true, 64, SKU);
       String category = f.text(line, path, "category", false, 64, CATEGORY);
@@ -67,7 +62,7 @@ public record PurchaseRequest(MemberRef member, Rules.Receipt receipt, long rede
       if (sku != null && amount != null) {
         parsed.add(new Rules.Line(sku, category, amount));
       }
-    }
+    });
     return f.ok() ? new Rules.Receipt(number, total, List.copyOf(parsed)) : null;
   }
 }
