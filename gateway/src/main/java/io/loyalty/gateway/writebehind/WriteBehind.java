@@ -76,6 +76,14 @@ public final class WriteBehind {
   }
 
   public Future<Void> start() {
+    return ensureGroups().onSuccess(v -> {
+      vertx.setPeriodic(LAG_SAMPLE_MILLIS, id -> sampleLag());
+      poll();
+    });
+  }
+
+  /** Creates the consumer group on every shard stream that lacks one (at start, and after Redis lost its data). */
+  private Future<Void> ensureGroups() {
     List<Future<?>> groups = new ArrayList<>();
     for (int shard = 0; shard < Keys.SHARDS; shard++) {
       String stream = Keys.stream(shard);
@@ -84,10 +92,7 @@ public final class WriteBehind {
           .recover(e -> String.valueOf(e.getMessage()).contains("BUSYGROUP") ? Future.succeededFuture()
               : Future.failedFuture(e)));
     }
-    return Future.all(groups).onSuccess(v -> {
-      vertx.setPeriodic(LAG_SAMPLE_MILLIS, id -> sampleLag());
-      poll();
-    }).mapEmpty();
+    return Future.all(groups).mapEmpty();
   }
 
   public void stop() {
@@ -108,7 +113,7 @@ public final class WriteBehind {
             failedBatches.increment();
             recovering = true;
             LOG.warn("write-behind batch failed, retrying in {} ms: {}", RETRY_DELAY_MILLIS, done.cause().toString());
-            vertx.setTimer(RETRY_DELAY_MILLIS, id -> poll());
+            vertx.setTimer(RETRY_DELAY_MILLIS, id -> ensureGroups().onComplete(v -> poll()));
           } else if (done.result() == 0) {
             recovering = false;
             vertx.setTimer(pollMillis, id -> poll());
