@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 JAR=gateway/target/loyalty-gateway.jar
 if [ ! -f "$JAR" ] || [ -n "$(find pom.xml gateway/pom.xml gateway/src -newer "$JAR" -print -quit)" ]; then
-  mvn -q -B -pl gateway -am package -DskipTests
+  mvn -q -B -Dstyle.color=never -pl gateway -am package -DskipTests
 fi
 exec java -jar "$JAR" "$@"

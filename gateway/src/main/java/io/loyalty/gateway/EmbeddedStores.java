@@ -76,11 +76,6 @@ public final class EmbeddedStores implements AutoCloseable {
     return databaseUrl;
   }
 
-  /** The embedded Redis, so tests can stop and restart it; null when an external one is used. */
-  public RedisServer redisServer() {
-    return redis;
-  }
-
   public static int freePort() {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();

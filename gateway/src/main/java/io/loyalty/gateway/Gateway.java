@@ -38,13 +38,11 @@ public final class Gateway {
   private final Vertx vertx;
   private final Redis redis;
   private final WriteBehind writeBehind;
-  private final PrometheusMeterRegistry registry;
 
-  private Gateway(Vertx vertx, Redis redis, WriteBehind writeBehind, PrometheusMeterRegistry registry) {
+  private Gateway(Vertx vertx, Redis redis, WriteBehind writeBehind) {
     this.vertx = vertx;
     this.redis = redis;
     this.writeBehind = writeBehind;
-    this.registry = registry;
   }
 
   public static Future<Gateway> start(Config config, Clock clock) {
@@ -67,7 +65,7 @@ public final class Gateway {
           new AdminRoutes(programs, config.adminToken()),
           new MemberRoutes(programs, members),
           new Purchases(programs, members, redis, clock, config.idempotencyTtlSeconds(),
-              config.writeBehindMaxBacklogEntries()));
+              config.writeBehindMaxBacklogEntries(), registry));
       WriteBehind writeBehind = new WriteBehind(vertx, redis, pool, registry, config.writeBehindBatchSize(),
           config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis());
       HealthChecks readiness = HealthChecks.create(vertx)
@@ -83,7 +81,7 @@ public final class Gateway {
                     v2 -> Api.router(v2, handlers, registry, readiness, openApi)),
                 new DeploymentOptions().setInstances(config.eventLoops()));
           })
-          .map(id -> new Gateway(vertx, redis, writeBehind, registry))
+          .map(id -> new Gateway(vertx, redis, writeBehind))
           .onFailure(e -> redis.close());
     }).onFailure(e -> vertx.close());
   }
@@ -95,10 +93,6 @@ public final class Gateway {
       redis.close();
       return Future.succeededFuture();
     });
-  }
-
-  public PrometheusMeterRegistry registry() {
-    return registry;
   }
 
   private static Buffer resource(String path) {

@@ -54,7 +54,7 @@ class OpenApiContractTest extends GatewayTest {
   @Test
   void everyRouteIsDocumentedAndEveryDocumentedOperationIsRouted() {
     Api.Handlers handlers = new Api.Handlers(new AdminRoutes(null, "x".repeat(16)), new MemberRoutes(null, null),
-        new Purchases(null, null, null, null, 0, Long.MAX_VALUE));
+        new Purchases(null, null, null, null, 0, Long.MAX_VALUE, null));
     Set<String> routed = new TreeSet<>();
     Api.endpoints(handlers).forEach(e -> routed.add(e.method() + " " + e.path().replaceAll(":(\\w+)", "{$1}")));
     Api.OPERATIONAL_PATHS.forEach(path -> routed.add("GET " + path));

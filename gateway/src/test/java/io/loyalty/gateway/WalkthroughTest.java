@@ -123,14 +123,17 @@ class WalkthroughTest extends GatewayTest {
 
   @Test
   void operationalEndpointsAnswer() {
-    gw.purchase(gw.till(gw.program(new JsonObject())), "x", new JsonObject()); // a 4xx to show in metrics
+    String till = gw.till(gw.program(new JsonObject()));
+    gw.purchase(till, "x", new JsonObject()); // a 4xx to show in metrics
+    gw.purchase(till, "y", TestGateway.purchase(gw.member(till), "R", 10_000, null));
     assertThat(gw.call("GET", "/health/live", null, null, null).status()).isEqualTo(200);
     Response ready = gw.call("GET", "/health/ready", null, null, null);
     assertThat(ready.status()).isEqualTo(200);
     assertThat(ready.json().getString("status")).isEqualTo("UP");
     String metrics = gw.call("GET", "/metrics", null, null, null).raw().body();
     assertThat(metrics).contains("loyalty_http_requests_seconds_bucket{code=\"invalid_field\",method=\"POST\"")
-        .contains("loyalty_writebehind_lag_entries").contains("loyalty_writebehind_lag_seconds");
+        .contains("loyalty_writebehind_lag_entries").contains("loyalty_writebehind_lag_seconds")
+        .contains("loyalty_points_accrued_points_total{program=");
     assertThat(gw.call("GET", "/openapi.yaml", null, null, null).raw().body()).startsWith("openapi: 3.1");
   }
 }

@@ -67,10 +67,6 @@ public final class ProgramRegistry {
     });
   }
 
-  public Program program(String id) {
-    return programs.get(id);
-  }
-
   public Program requireProgram(String id) {
     Program program = programs.get(id);
     if (program == null) {

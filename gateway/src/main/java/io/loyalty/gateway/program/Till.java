@@ -4,8 +4,4 @@ import java.util.UUID;
 
 /** An authenticated till: {@code ref} is its row id, which scopes its idempotency keys. */
 public record Till(UUID ref, String programId, String storeId, String tillId) {
-  /** How the till appears in ledger entries and reports. */
-  public String label() {
-    return storeId + "/" + tillId;
-  }
 }

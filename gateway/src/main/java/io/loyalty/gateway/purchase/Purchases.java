@@ -11,6 +11,8 @@ import io.loyalty.gateway.program.Till;
 import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.store.Redis;
 import io.loyalty.gateway.store.Script;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -39,11 +41,13 @@ public final class Purchases {
   private final Clock clock;
   private final long idempotencyTtlSeconds;
   private final long maxBacklogPerShard;
+  private final MeterRegistry registry;
   /** (till, key) pairs being processed by this gateway: a concurrent duplicate gets 409 instead of waiting. */
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
 
   public Purchases(ProgramRegistry programs, Members members, Redis redis, Clock clock, long idempotencyTtlSeconds,
-      long maxBacklogEntries) {
+      long maxBacklogEntries, MeterRegistry registry) {
+    this.registry = registry;
     this.programs = programs;
     this.members = members;
     this.redis = redis;
@@ -66,7 +70,7 @@ public final class Purchases {
     return memberId(program, request)
         .compose(id -> members.runLoading(id, () -> redis.run(Script.PURCHASE,
             keys(id, till, key), args(program, till, key, fingerprint, request, plan))))
-        .map(Purchases::reply)
+        .map(reply -> reply(program, reply))
         .onComplete(done -> inFlight.remove(flight));
   }
 
@@ -123,10 +127,10 @@ public final class Purchases {
     return args.toArray(String[]::new);
   }
 
-  private static Reply reply(List<Object> reply) {
+  private Reply reply(Program program, List<Object> reply) {
     String status = (String) reply.get(0);
     return switch (status) {
-      case "OK" -> new Reply(201, render((String) reply.get(1)));
+      case "OK" -> count(program, new Reply(201, render((String) reply.get(1))));
       case "REPLAY" -> new Reply(201, render((String) reply.get(1)), true);
       case "REUSE" -> throw new ApiException(ErrorCode.IDEMPOTENCY_KEY_REUSE,
           "Use a new Idempotency-Key for a new request");
@@ -135,6 +139,15 @@ public final class Purchases {
       case "INSUFFICIENT" -> throw Rules.insufficient(Long.parseLong((String) reply.get(1)));
       default -> throw new IllegalStateException("purchase.lua answered " + reply);
     };
+  }
+
+  /** Points moved, per program: counted once per effect, never for a replay. */
+  private Reply count(Program program, Reply reply) {
+    Counter.builder("loyalty.points.accrued").description("Points accrued by purchases").baseUnit("points")
+        .tag("program", program.id()).register(registry).increment(reply.body().getLong("accrued_points"));
+    Counter.builder("loyalty.points.redeemed").description("Points redeemed by purchases").baseUnit("points")
+        .tag("program", program.id()).register(registry).increment(reply.body().getLong("redeemed_points"));
+    return reply;
   }
 
   /** The purchase answer, rebuilt from the outcome the script stored (so a replay is the same answer). */

@@ -57,10 +57,6 @@ public final class Redis implements AutoCloseable {
             : Future.failedFuture(e));
   }
 
-  public RedisAsyncCommands<String, String> async() {
-    return connection.async();
-  }
-
   @Override
   public void close() {
     connection.close();

@@ -99,10 +99,6 @@ public final class WriteBehind {
     stopped = true;
   }
 
-  public long lagEntries() {
-    return lagEntries.get();
-  }
-
   private void poll() {
     if (stopped) {
       return;
