@@ -2,7 +2,11 @@ package io.loyalty.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.lettuce.core.Consumer;
+import io.lettuce.core.XReadArgs;
+import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.support.GatewayTest;
+import io.loyalty.gateway.writebehind.WriteBehind;
 import io.loyalty.gateway.support.TestGateway;
 import io.loyalty.gateway.support.TestGateway.Response;
 import io.vertx.core.json.JsonArray;
@@ -113,6 +117,30 @@ class WriteBehindTest extends GatewayTest {
     }
     assertThat(calls.stream().map(CompletableFuture::join)).allSatisfy(r -> assertThat(r.status()).isEqualTo(201));
     assertThat(gw.memberView(till, member).getJsonObject("balance").getLong("available")).isEqualTo(50 + 40 * 5);
+  }
+
+  @Test
+  void entriesADeadGatewayLeftPendingAreClaimedAndWritten() throws Exception {
+    String program = gw.program(new JsonObject());
+    String till = gw.till(program);
+    String member = gw.member(till);
+    long now = gw.clock.millis();
+    // A gateway read this event from the stream and died before writing it to PostgreSQL.
+    gw.restart(() -> {
+      String stream = Keys.stream(java.util.UUID.fromString(member));
+      JsonObject event = new JsonObject().put("m", member).put("p", program).put("s", 1).put("a", 7).put("pe", 0)
+          .put("h", 0).put("sp", 0).put("t", now).put("lots", new JsonObject())
+          .put("l", new JsonArray().add(new JsonObject().put("s", 1).put("k", "adjust").put("p", 7).put("da", 7)
+              .put("dpe", 0).put("dh", 0).put("r", "left behind by a dead gateway").put("at", now)));
+      gw.redis().xadd(stream, Map.of("e", event.encode()));
+      assertThat(gw.redis().xreadgroup(Consumer.from(WriteBehind.GROUP, "dead-gateway"),
+          XReadArgs.StreamOffset.lastConsumed(stream))).hasSize(1);
+    });
+    gw.awaitDrained();
+    try (Connection sql = gw.sql()) {
+      assertThat(ledgerSums(sql, member)).containsExactly(7, 0, 0);
+      assertThat(balanceRow(sql, member)).containsExactly(7, 0, 0, 0);
+    }
   }
 
   static long[] ledgerSums(Connection sql, String member) throws Exception {
