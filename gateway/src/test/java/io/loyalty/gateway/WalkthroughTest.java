@@ -7,6 +7,7 @@ import io.loyalty.gateway.support.TestGateway;
 import io.loyalty.gateway.support.TestGateway.Response;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The README's walk-through, end to end: program, till, enrolment, a purchase that accrues, one that redeems. */
@@ -78,6 +79,28 @@ class WalkthroughTest extends GatewayTest {
     assertThat(redeemEntry.getString("transaction_id")).isEqualTo(r.getString("transaction_id"));
     assertThat(redeemEntry.getJsonObject("till").getString("store_id")).isEqualTo("store-1");
     assertThat(redeemEntry.getString("reason")).contains("R-2");
+  }
+
+  @Test
+  void theLedgerPagesNewestFirstWithACursor() {
+    String till = gw.till(gw.program(new JsonObject()));
+    String member = gw.member(till);
+    for (int i = 1; i <= 5; i++) {
+      gw.purchase(till, "page-" + i, TestGateway.purchase(member, "R-" + i, 100_000, null));
+    }
+    gw.awaitDrained();
+    List<String> receipts = new java.util.ArrayList<>();
+    String cursor = null;
+    int pages = 0;
+    do {
+      Response page = gw.call("GET", "/v1/members/" + member + "/ledger?limit=2" + (cursor == null ? "" : "&cursor=" + cursor),
+          till, null, null);
+      page.json().getJsonArray("entries").forEach(e -> receipts.add(((JsonObject) e).getString("receipt_number")));
+      cursor = page.json().getString("next_cursor");
+      pages++;
+    } while (cursor != null);
+    assertThat(receipts).containsExactly("R-5", "R-4", "R-3", "R-2", "R-1");
+    assertThat(pages).isEqualTo(3);
   }
 
   @Test
