@@ -1,11 +1,26 @@
 -- Shared prelude, prepended to every member script when it is loaded; it defines locals only.
--- A member's hot copy lives in four keys that share one hash tag (one Redis Cluster slot):
---   KEYS[1] member hash: id prog seq a (available) pe (pending) h (held) sp (lifetime spend) ph cd ext cpd cmk cr
+-- A member's hot copy lives in seven keys that share one hash tag (one Redis Cluster slot):
+--   KEYS[1] member hash: id prog seq a (available) pe (pending) h (held) d (debt behind a negative balance)
+--           sp (lifetime spend) ph cd ext cpd cmk cr
 --   KEYS[2] lots hash: lot id -> "points|remaining|activate_at|expire_at" (expire_at -1: never)
 --   KEYS[3] pending lots zset, score activate_at
 --   KEYS[4] available lots zset, score expire_at (+inf: never); ties break on the zero-padded id, i.e. age
+--   KEYS[5] transactions hash: transaction id -> cjson record (purchases and authorisations, see below)
+--   KEYS[6] holds zset: authorisation id, score: when its hold expires
+--   KEYS[7] transaction ages zset: transaction id, score: last change (records idle for TX_HOT_MS are pruned)
+-- Invariants: a + d = sum of remaining points of available lots; pe = that of pending lots; h = sum of held
+-- points of authorised transactions; d >= 0 and d > 0 only when a < 0.
 -- Times are epoch milliseconds. Every change appends a ledger entry with the next member seq, and commit()
 -- writes the whole change to the shard's write-behind stream in one XADD.
+--
+-- A transaction record: { id, kind ('purchase'|'authorization'), st (status), p (program), till, rn (receipt),
+--   tot, el (eligible), lines ({sku: [amount, eligible_amount]}), red (points redeemed), sav, acc (accrued),
+--   alot (accrual lot id), rlots (lots redeemed from: [[lot id, points still restorable, expire_at, lot points,
+--   activate_at]]), held, hlots (same shape, for the hold), eacc (expected accrual), xat (hold expiry),
+--   rf ({n (refunds), tot, el, rev (accrual reversed), rst (points restored), sku: {sku: minor refunded}}),
+--   at (occurred), s (member seq of its last change) }
+
+local TX_HOT_MS = 7 * 86400000
 
 local function fmt(n)
   return string.format('%d', n)
@@ -33,19 +48,25 @@ local function lot_put(m, lot)
     fmt(lot.points) .. '|' .. fmt(lot.remaining) .. '|' .. fmt(lot.act) .. '|' .. fmt(lot.exp))
 end
 
--- The member's state, or nil when it is not loaded into Redis.
-local function open(K, now)
-  local v = redis.call('HMGET', K[1], 'id', 'prog', 'seq', 'a', 'pe', 'h', 'sp')
-  if not v[1] then return nil end
-  return { K = K, now = now, id = v[1], prog = v[2], seq = tonumber(v[3]), a = tonumber(v[4]),
-           pe = tonumber(v[5]), h = tonumber(v[6]), sp = tonumber(v[7]), ledger = {}, touched = {} }
+local function score(exp)
+  return exp < 0 and '+inf' or exp
 end
 
--- Appends a ledger entry. own: true when it belongs to this call's transaction (the event names it).
-local function entry(m, kind, points, da, dpe, dh, lot, reason, at, own)
+-- The member's state, or nil when it is not loaded into Redis.
+local function open(K, now)
+  local v = redis.call('HMGET', K[1], 'id', 'prog', 'seq', 'a', 'pe', 'h', 'sp', 'd')
+  if not v[1] then return nil end
+  return { K = K, now = now, id = v[1], prog = v[2], seq = tonumber(v[3]), a = tonumber(v[4]),
+           pe = tonumber(v[5]), h = tonumber(v[6]), sp = tonumber(v[7]), d = tonumber(v[8] or '0'),
+           ledger = {}, touched = {}, txs = {} }
+end
+
+-- Appends a ledger entry. tx: the transaction it belongs to (nil for lot maturing).
+local function entry(m, kind, points, da, dpe, dh, lot, reason, at, tx)
   m.seq = m.seq + 1
   m.ledger[#m.ledger + 1] = { s = m.seq, k = kind, p = points, da = da, dpe = dpe, dh = dh,
-                               lot = lot and tonumber(lot.id) or nil, r = reason, at = at, x = own }
+                               lot = lot and tonumber(lot.id) or nil, r = reason, at = at,
+                               tx = tx and tx.id or nil, rn = tx and tx.rn or nil, till = tx and tx.till or nil }
 end
 
 local function touch(m, lot, state)
@@ -53,37 +74,216 @@ local function touch(m, lot, state)
                         act = lot.act, exp = lot.exp, s = m.seq }
 end
 
--- Lazy activation, then lazy expiry, of every lot whose time has come.
+local function tx_get(m, id)
+  local raw = redis.call('HGET', m.K[5], id)
+  return raw and cjson.decode(raw) or nil
+end
+
+-- Marks a transaction record changed; commit() saves it and writes it behind.
+local function tx_put(m, tx)
+  m.txs[tx.id] = tx
+end
+
+-- Points that became available pay the debt of a negative balance first; returns what is left for the lot.
+local function pay_debt(m, points)
+  local pay = math.min(m.d, points)
+  m.d = m.d - pay
+  return points - pay
+end
+
+local function make_available(m, lot)
+  lot.remaining = pay_debt(m, lot.remaining)
+  if lot.remaining > 0 then
+    lot_put(m, lot)
+    redis.call('ZADD', m.K[4], score(lot.exp), lot.id)
+    touch(m, lot, 'available')
+  else
+    redis.call('HDEL', m.K[2], lot.id)
+    touch(m, lot, 'spent')
+  end
+end
+
+-- Returns points held by an authorisation to its lots (see give_back); defined below.
+local give_back
+
+-- Lazy activation, expiry of holds, then expiry of lots, for everything whose time has come.
 local function mature(m)
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', m.K[3], '-inf', m.now)) do
     local lot = lot_get(m, id)
     redis.call('ZREM', m.K[3], id)
-    redis.call('ZADD', m.K[4], lot.exp < 0 and '+inf' or lot.exp, id)
     m.pe = m.pe - lot.remaining
     m.a = m.a + lot.remaining
     entry(m, 'activate', lot.remaining, lot.remaining, -lot.remaining, 0, lot,
-      'Return window over: points became available', lot.act, false)
-    touch(m, lot, 'available')
+      'Return window over: points became available', lot.act, nil)
+    make_available(m, lot)
+  end
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', m.K[6], '-inf', m.now)) do
+    local tx = tx_get(m, id)
+    redis.call('ZREM', m.K[6], id)
+    give_back(m, tx.hlots, tx.held, 'expire_hold', true, 'Authorisation expired uncaptured: hold released',
+      tx.xat, tx, nil)
+    tx.held = 0
+    tx.st = 'expired'
+    tx_put(m, tx)
   end
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', m.K[4], '-inf', m.now)) do
     local lot = lot_get(m, id)
     redis.call('ZREM', m.K[4], id)
     redis.call('HDEL', m.K[2], id)
     m.a = m.a - lot.remaining
-    entry(m, 'expire', -lot.remaining, -lot.remaining, 0, 0, lot, 'Points expired', lot.exp, false)
+    entry(m, 'expire', -lot.remaining, -lot.remaining, 0, 0, lot, 'Points expired', lot.exp, nil)
     lot.remaining = 0
     touch(m, lot, 'expired')
   end
 end
 
--- Saves the member and, when anything changed, appends one event to the write-behind stream.
+-- Takes n points (n <= available lots) from available lots, earliest expiry first, each with a ledger entry of
+-- this kind; to_held moves them into held instead of spending them. Returns what it took, lot by lot, in the
+-- record shape [lot id, points, expire_at, lot points, activate_at].
+local function take(m, n, kind, to_held, reason, at, tx)
+  local taken = {}
+  if n <= 0 then return taken end
+  for _, id in ipairs(redis.call('ZRANGE', m.K[4], 0, -1)) do
+    local lot = lot_get(m, id)
+    local amount = math.min(n, lot.remaining)
+    lot.remaining = lot.remaining - amount
+    n = n - amount
+    m.a = m.a - amount
+    if to_held then m.h = m.h + amount end
+    entry(m, kind, -amount, -amount, 0, to_held and amount or 0, lot, reason, at, tx)
+    if lot.remaining == 0 then
+      redis.call('ZREM', m.K[4], id)
+      redis.call('HDEL', m.K[2], id)
+      touch(m, lot, 'spent')
+    else
+      lot_put(m, lot)
+      touch(m, lot, 'available')
+    end
+    taken[#taken + 1] = { tonumber(id), amount, lot.exp, lot.points, lot.act }
+    if n == 0 then break end
+  end
+  return taken
+end
+
+-- Returns n points to the lots they were taken from, the latest taken first. A lot whose expiry has passed gets
+-- them back in a new lot expiring grace_ms from now when grace_ms is given; otherwise they go back with their
+-- original expiry (and a later mature() expires them). from_held: they leave held rather than appear anew.
+give_back = function(m, taken, n, kind, from_held, reason, at, tx, grace_ms)
+  local given = 0
+  for i = #taken, 1, -1 do
+    if n == 0 then break end
+    local t = taken[i]
+    local amount = math.min(n, t[2])
+    if amount > 0 then
+      t[2] = t[2] - amount
+      n = n - amount
+      given = given + amount
+      local lot
+      if grace_ms and t[3] >= 0 and t[3] <= m.now then
+        lot = { id = lot_key(m.seq + 1), points = amount, remaining = amount, act = m.now, exp = m.now + grace_ms }
+      else
+        local id = lot_key(t[1])
+        if redis.call('HEXISTS', m.K[2], id) == 1 then
+          lot = lot_get(m, id)
+          lot.remaining = lot.remaining + amount
+        else
+          lot = { id = id, points = t[4], remaining = amount, act = t[5], exp = t[3] }
+        end
+      end
+      m.a = m.a + amount
+      if from_held then m.h = m.h - amount end
+      entry(m, kind, amount, amount, 0, from_held and -amount or 0, lot, reason, at, tx)
+      make_available(m, lot)
+    end
+  end
+  return given
+end
+
+-- Grants points as a new lot: pending until at + pending_ms (if that is still ahead), then available until
+-- expiry_ms after activation (-1: never). Returns the lot id and 'pending' or 'available'.
+local function accrue(m, points, at, pending_ms, expiry_ms, reason, tx)
+  local lot = { id = lot_key(m.seq + 1), points = points, remaining = points, act = at + pending_ms }
+  lot.exp = expiry_ms < 0 and -1 or lot.act + expiry_ms
+  if lot.act > m.now then
+    m.pe = m.pe + points
+    lot_put(m, lot)
+    redis.call('ZADD', m.K[3], lot.act, lot.id)
+    entry(m, 'accrue', points, 0, points, 0, lot, reason .. ' (pending)', at, tx)
+    touch(m, lot, 'pending')
+    return tonumber(lot.id), 'pending'
+  end
+  m.a = m.a + points
+  entry(m, 'accrue', points, points, 0, 0, lot, reason, at, tx)
+  make_available(m, lot)
+  return tonumber(lot.id), 'available'
+end
+
+-- Tiers from ARGV starting at index i: count, then (name, min_spend_minor, rate_bp) triples, ascending.
+local function read_tiers(i)
+  local tiers = {}
+  for t = 1, tonumber(ARGV[i]) do
+    local b = i + (t - 1) * 3
+    tiers[t] = { name = ARGV[b + 1], min = tonumber(ARGV[b + 2]), rate = tonumber(ARGV[b + 3]) }
+  end
+  return tiers
+end
+
+-- Index of the highest tier the spend reaches, or 0.
+local function tier_at(tiers, spend)
+  local idx = 0
+  for i, t in ipairs(tiers) do if t.min <= spend then idx = i end end
+  return idx
+end
+
+-- "name|next|spend_to_next" after a change of spend (empty names and -1 when there is none).
+local function tier_fields(tiers, spend)
+  local at = tier_at(tiers, spend)
+  local name, next_name, to_next = '', '', -1
+  if at > 0 then name = tiers[at].name end
+  if at < #tiers then
+    next_name = tiers[at + 1].name
+    to_next = tiers[at + 1].min - spend
+  end
+  return name .. '|' .. next_name .. '|' .. fmt(to_next)
+end
+
+-- Idempotency: nil when the key is new; otherwise the reply to give ({'REPLAY', outcome} or {'REUSE'}).
+local function remembered(key, fingerprint)
+  local record = redis.call('GET', key)
+  if not record then return nil end
+  local nl = string.find(record, '\n', 1, true)
+  if string.sub(record, 1, nl - 1) ~= fingerprint then return { 'REUSE' } end
+  return { 'REPLAY', string.sub(record, nl + 1) }
+end
+
+local function remember(key, fingerprint, outcome, ttl_seconds)
+  redis.call('SET', key, fingerprint .. '\n' .. outcome, 'EX', ttl_seconds)
+end
+
+-- Saves the member and the changed transactions and, when anything changed, appends one event to the
+-- write-behind stream.
 local function commit(m, stream, extra)
-  if #m.ledger == 0 then return end
-  redis.call('HSET', m.K[1], 'seq', fmt(m.seq), 'a', fmt(m.a), 'pe', fmt(m.pe), 'h', fmt(m.h), 'sp', fmt(m.sp))
+  if #m.ledger == 0 and next(m.txs) == nil then return end
+  redis.call('HSET', m.K[1], 'seq', fmt(m.seq), 'a', fmt(m.a), 'pe', fmt(m.pe), 'h', fmt(m.h), 'sp', fmt(m.sp),
+    'd', fmt(m.d))
   local lots = {}
   for _, lot in pairs(m.touched) do lots[#lots + 1] = lot end
-  local event = { m = m.id, p = m.prog, s = m.seq, a = m.a, pe = m.pe, h = m.h, sp = m.sp, t = m.now,
-                  l = m.ledger, lots = lots }
+  local txs = {}
+  for id, tx in pairs(m.txs) do
+    tx.s = m.seq
+    local encoded = cjson.encode(tx)
+    redis.call('HSET', m.K[5], id, encoded)
+    redis.call('ZADD', m.K[7], m.now, id)
+    txs[#txs + 1] = encoded
+  end
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', m.K[7], '-inf', m.now - TX_HOT_MS)) do
+    if not redis.call('ZSCORE', m.K[6], id) then
+      redis.call('HDEL', m.K[5], id)
+      redis.call('ZREM', m.K[7], id)
+    end
+  end
+  local event = { m = m.id, p = m.prog, s = m.seq, a = m.a, pe = m.pe, h = m.h, sp = m.sp, d = m.d, t = m.now,
+                  l = m.ledger, lots = lots, txs = txs }
   for k, v in pairs(extra) do event[k] = v end
   redis.call('XADD', stream, '*', 'e', cjson.encode(event))
 end

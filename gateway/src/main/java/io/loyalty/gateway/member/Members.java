@@ -39,7 +39,7 @@ public final class Members {
       SELECT m.program_id, m.phone, m.card, m.external_id, m.consent_personal_data, m.consent_marketing,
              (extract(epoch FROM m.created_at) * 1000)::bigint AS created_ms,
              coalesce(b.seq, 0) AS seq, coalesce(b.available, 0) AS available, coalesce(b.pending, 0) AS pending,
-             coalesce(b.held, 0) AS held, coalesce(b.lifetime_spend_minor, 0) AS spend,
+             coalesce(b.held, 0) AS held, coalesce(b.lifetime_spend_minor, 0) AS spend, coalesce(b.debt, 0) AS debt,
              (SELECT coalesce(json_agg(json_build_array(l.lot_id, l.points, l.remaining, l.state,
                         (extract(epoch FROM l.activate_at) * 1000)::bigint,
                         coalesce((extract(epoch FROM l.expire_at) * 1000)::bigint, -1))), '[]')
@@ -48,7 +48,11 @@ public final class Members {
              (SELECT coalesce(json_agg(json_build_array(i.till_ref, i.idempotency_key, i.fingerprint, i.outcome,
                         (extract(epoch FROM i.created_at) * 1000)::bigint)), '[]')
                 FROM idempotency_records i WHERE i.member_id = m.id
-                 AND i.created_at > now() - $2 * interval '1 second') AS idempotency
+                 AND i.created_at > now() - $2 * interval '1 second') AS idempotency,
+             (SELECT coalesce(json_agg(json_build_array(t.id, t.record::text,
+                        CASE WHEN t.status = 'authorized' THEN t.record->>'xat' ELSE '' END)), '[]')
+                FROM transactions t WHERE t.member_id = m.id
+                 AND (t.status = 'authorized' OR t.updated_at > now() - interval '7 days')) AS transactions
         FROM members m LEFT JOIN member_balances b ON b.member_id = m.id
        WHERE m.id = $1""";
   static final String SELECT_LEDGER = """
@@ -136,6 +140,7 @@ public final class Members {
           .add("pe").add(Long.toString(row.getLong("pending")))
           .add("h").add(Long.toString(row.getLong("held")))
           .add("sp").add(Long.toString(row.getLong("spend")))
+          .add("d").add(Long.toString(row.getLong("debt")))
           .add("ph").add(row.getString("phone"))
           .add("cd").add(nullToEmpty(row.getString("card")))
           .add("ext").add(nullToEmpty(row.getString("external_id")))
@@ -152,9 +157,12 @@ public final class Members {
             .add(pending ? "pending" : "available")
             .add(pending ? Long.toString(lot.getLong(4)) : expireAt < 0 ? "+inf" : Long.toString(expireAt));
       }
+      JsonArray transactions = new JsonArray();
+      asArray(row.getValue("transactions")).forEach(t -> ((JsonArray) t).forEach(transactions::add));
       List<String> keys = new ArrayList<>(List.of(Keys.member(id)));
-      List<String> args = new ArrayList<>(List.of(fields.encode(), lots.encode()));
       long nowMillis = clock.millis();
+      List<String> args = new ArrayList<>(List.of(fields.encode(), lots.encode(), transactions.encode(),
+          Long.toString(nowMillis)));
       for (Object o : asArray(row.getValue("idempotency"))) {
         JsonArray record = (JsonArray) o;
         long ttlSeconds = idempotencyTtlSeconds - (nowMillis - record.getLong(4)) / 1000;
@@ -187,12 +195,9 @@ public final class Members {
         });
   }
 
-  /** The member's four keys plus its shard's write-behind stream. */
+  /** The member's keys plus its shard's write-behind stream. */
   public static String[] withStream(UUID id) {
-    String[] member = Keys.member(id);
-    String[] keys = java.util.Arrays.copyOf(member, member.length + 1);
-    keys[member.length] = Keys.stream(id);
-    return keys;
+    return Keys.member(id, Keys.stream(id));
   }
 
   /** A page of the member's ledger from PostgreSQL, newest first. */

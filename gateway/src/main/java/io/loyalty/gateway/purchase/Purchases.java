@@ -14,7 +14,6 @@ import io.loyalty.gateway.store.Script;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
@@ -60,16 +59,22 @@ public final class Purchases {
     Till till = Requests.till(ctx, programs);
     String key = Requests.idempotencyKey(ctx);
     Program program = programs.requireProgram(till.programId());
-    PurchaseRequest request = PurchaseRequest.parse(Requests.jsonBody(ctx), program);
+    JsonObject body = Requests.jsonBody(ctx);
+    PurchaseRequest request = PurchaseRequest.parse(body, program);
     Rules.Plan plan = Rules.plan(program, request.receipt(), request.redeemPoints());
-    String fingerprint = fingerprint("POST /v1/purchases", ctx.body().buffer());
+    String fingerprint = fingerprint("POST /v1/purchases", body);
     String flight = till.ref() + " " + key;
     if (!inFlight.add(flight)) {
       throw new ApiException(ErrorCode.IDEMPOTENCY_KEY_IN_USE, "Retry once the first request has been answered");
     }
     return memberId(program, request)
-        .compose(id -> members.runLoading(id, () -> redis.run(Script.PURCHASE,
-            keys(id, till, key), args(program, till, key, fingerprint, request, plan))))
+        .compose(id -> {
+          UUID transaction = Keys.newTransactionId(id);
+          String[] keys = Keys.member(id, Keys.idempotency(id, till.ref(), key), Keys.stream(id),
+              Keys.transactionIndex(transaction));
+          String[] args = args(program, till, key, fingerprint, request, plan, transaction);
+          return members.runLoading(id, () -> redis.run(Script.PURCHASE, keys, args));
+        })
         .map(reply -> reply(program, reply))
         .onComplete(done -> inFlight.remove(flight));
   }
@@ -91,22 +96,17 @@ public final class Purchases {
     });
   }
 
-  private static String[] keys(UUID member, Till till, String key) {
-    String[] memberKeys = Keys.member(member);
-    return new String[] {memberKeys[0], memberKeys[1], memberKeys[2], memberKeys[3],
-        Keys.idempotency(member, till.ref(), key), Keys.stream(member)};
-  }
-
   private String[] args(Program program, Till till, String key, String fingerprint, PurchaseRequest request,
-      Rules.Plan plan) {
+      Rules.Plan plan, UUID transaction) {
+    long now = clock.millis();
     List<String> args = new ArrayList<>(List.of(
-        Long.toString(clock.millis()),
+        Long.toString(now),
         fingerprint,
         Long.toString(idempotencyTtlSeconds),
         Long.toString(maxBacklogPerShard),
         program.id(),
         key,
-        UUID.randomUUID().toString(),
+        transaction.toString(),
         till.ref().toString(),
         request.receipt().number(),
         Long.toString(plan.totalMinor()),
@@ -118,6 +118,10 @@ public final class Purchases {
         Long.toString(program.accrualRateBp()),
         Long.toString(program.pendingDays() * DAY_MILLIS),
         Long.toString(program.expiryDays() == null ? -1 : program.expiryDays() * DAY_MILLIS),
+        Long.toString(now),
+        Rules.linesBySku(program, request.receipt()).encode(),
+        "purchase",
+        "0",
         Integer.toString(program.tiers().size())));
     for (Program.Tier tier : program.tiers()) {
       args.add(tier.name());
@@ -172,13 +176,16 @@ public final class Purchases {
             toNext < 0 ? null : toNext));
   }
 
-  /** 128 bits of SHA-256 over the route and the exact body bytes: a retry must resend the same request. */
-  public static String fingerprint(String route, Buffer body) {
+  /**
+   * 128 bits of SHA-256 over the route and the body as re-encoded JSON: whitespace does not matter, field order
+   * and values do. The same request sent alone or inside a batch has the same fingerprint.
+   */
+  public static String fingerprint(String route, JsonObject body) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       sha.update(route.getBytes(StandardCharsets.UTF_8));
       sha.update((byte) '\n');
-      sha.update(body.getBytes());
+      sha.update(body.encode().getBytes(StandardCharsets.UTF_8));
       byte[] digest = sha.digest();
       return Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 16));
     } catch (NoSuchAlgorithmException e) {

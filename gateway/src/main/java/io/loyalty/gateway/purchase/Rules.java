@@ -54,6 +54,21 @@ public final class Rules {
     return new Plan(receipt.totalMinor(), eligibleMinor, capPoints, redeemRequest);
   }
 
+  /** The receipt's lines by SKU: {@code {sku: [amount_minor, eligible_minor]}}, what a refund by line needs. */
+  public static JsonObject linesBySku(Program program, Receipt receipt) {
+    java.util.Map<String, long[]> bySku = new java.util.LinkedHashMap<>();
+    for (Line line : receipt.lines()) {
+      long[] sums = bySku.computeIfAbsent(line.sku(), sku -> new long[2]);
+      sums[0] += line.amountMinor();
+      if (!Program.isExcluded(program.excludedCategories(), line.category())) {
+        sums[1] += line.amountMinor();
+      }
+    }
+    JsonObject json = new JsonObject();
+    bySku.forEach((sku, sums) -> json.put(sku, new io.vertx.core.json.JsonArray().add(sums[0]).add(sums[1])));
+    return json;
+  }
+
   /** Redemption and accrual against the member's balance; 422 when the redemption is not allowed. */
   public static Outcome settle(Program program, Plan plan, long availablePoints, long lifetimeSpendMinor) {
     long maxRedeemable = Math.min(plan.capPoints(), availablePoints);

@@ -22,10 +22,30 @@ public final class Keys {
     return PREFIX + "{" + shard + "}:";
   }
 
-  /** The four keys of a member's hot copy, in the order the scripts expect them (see member.lua). */
+  /** The seven keys of a member's hot copy, in the order the scripts expect them (see member.lua). */
   public static String[] member(UUID member) {
     String base = tag(shard(member)) + "m:" + member;
-    return new String[] {base, base + ":lots", base + ":pend", base + ":avail"};
+    return new String[] {base, base + ":lots", base + ":pend", base + ":avail", base + ":tx", base + ":holds",
+        base + ":txage"};
+  }
+
+  /** The member's keys followed by {@code more}, as one KEYS array. */
+  public static String[] member(UUID member, String... more) {
+    String[] keys = member(member);
+    String[] all = java.util.Arrays.copyOf(keys, keys.length + more.length);
+    System.arraycopy(more, 0, all, keys.length, more.length);
+    return all;
+  }
+
+  /** A new transaction id in the member's shard, so the transaction's keys share the member's slot. */
+  public static UUID newTransactionId(UUID member) {
+    UUID random = UUID.randomUUID();
+    return new UUID(random.getMostSignificantBits(), (random.getLeastSignificantBits() & ~0xFL) | shard(member));
+  }
+
+  /** Transaction id to member id, in the transaction's (so the member's) slot. */
+  public static String transactionIndex(UUID transaction) {
+    return tag(shard(transaction)) + "x:" + transaction;
   }
 
   public static String idempotency(UUID member, UUID tillRef, String idempotencyKey) {

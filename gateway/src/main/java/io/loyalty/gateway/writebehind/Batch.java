@@ -27,13 +27,15 @@ final class Batch {
              AS u(m, s, p, k, pt, da, dpe, dh, lot, r, tx, rn, till, at)
       ON CONFLICT (member_id, seq) DO NOTHING""";
   static final String UPSERT_BALANCES = """
-      INSERT INTO member_balances AS b (member_id, seq, available, pending, held, lifetime_spend_minor, updated_at)
-      SELECT m, s, a, pe, h, sp, now()
-        FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])
-             AS u(m, s, a, pe, h, sp)
+      INSERT INTO member_balances AS b (member_id, seq, available, pending, held, lifetime_spend_minor, debt,
+                                        updated_at)
+      SELECT m, s, a, pe, h, sp, d, now()
+        FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
+             AS u(m, s, a, pe, h, sp, d)
       ON CONFLICT (member_id) DO UPDATE
          SET seq = excluded.seq, available = excluded.available, pending = excluded.pending, held = excluded.held,
-             lifetime_spend_minor = excluded.lifetime_spend_minor, updated_at = excluded.updated_at
+             lifetime_spend_minor = excluded.lifetime_spend_minor, debt = excluded.debt,
+             updated_at = excluded.updated_at
        WHERE b.seq < excluded.seq""";
   static final String UPSERT_LOTS = """
       INSERT INTO lots AS l (member_id, lot_id, points, remaining, state, activate_at, expire_at, seq)
@@ -44,14 +46,22 @@ final class Batch {
       ON CONFLICT (member_id, lot_id) DO UPDATE
          SET remaining = excluded.remaining, state = excluded.state, seq = excluded.seq
        WHERE l.seq < excluded.seq""";
-  static final String INSERT_PURCHASES = """
-      INSERT INTO purchases (id, member_id, program_id, till_ref, receipt_number, total_minor, eligible_minor,
-                             accrued_points, redeemed_points, saved_minor, occurred_at)
-      SELECT id, m, p, till, rn, tot, el, acc, red, sav, timestamptz 'epoch' + at * interval '1 millisecond'
-        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::bigint[], $7::bigint[],
-                    $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[])
-             AS u(id, m, p, till, rn, tot, el, acc, red, sav, at)
-      ON CONFLICT (id) DO NOTHING""";
+  static final String UPSERT_TRANSACTIONS = """
+      INSERT INTO transactions AS t (id, member_id, program_id, till_ref, kind, status, receipt_number, total_minor,
+                                     eligible_minor, redeemed_points, held_points, accrued_points, refunded_minor,
+                                     record, seq, occurred_at, updated_at)
+      SELECT id, m, p, till, k, st, rn, tot, el, red, held, acc, rf, rec::jsonb, s,
+             timestamptz 'epoch' + at * interval '1 millisecond', now()
+        FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[],
+                    $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[],
+                    $14::text[], $15::bigint[], $16::bigint[])
+             AS u(id, m, p, till, k, st, rn, tot, el, red, held, acc, rf, rec, s, at)
+      ON CONFLICT (id) DO UPDATE
+         SET status = excluded.status, redeemed_points = excluded.redeemed_points,
+             held_points = excluded.held_points, accrued_points = excluded.accrued_points,
+             refunded_minor = excluded.refunded_minor, record = excluded.record, seq = excluded.seq,
+             updated_at = excluded.updated_at
+       WHERE t.seq < excluded.seq""";
   static final String INSERT_IDEMPOTENCY = """
       INSERT INTO idempotency_records (till_ref, idempotency_key, member_id, fingerprint, outcome, created_at)
       SELECT till, k, m, fp, o, timestamptz 'epoch' + at * interval '1 millisecond'
@@ -68,23 +78,28 @@ final class Batch {
 
   static Future<Void> write(SqlConnection conn, List<JsonObject> events) {
     Columns ledger = new Columns(U, L, S, S, L, L, L, L, L, S, U, S, U, L);
-    Columns purchases = new Columns(U, U, S, U, S, L, L, L, L, L, L);
+    Map<UUID, Object[]> latestTransactions = new LinkedHashMap<>();
     Columns idempotency = new Columns(U, S, U, S, S, L);
     Map<UUID, JsonObject> latestBalance = new LinkedHashMap<>();
     Map<String, Object[]> latestLots = new LinkedHashMap<>();
     for (JsonObject event : events) {
       UUID member = UUID.fromString(event.getString("m"));
       String program = event.getString("p");
-      UUID tx = uuidOrNull(event.getString("tx"));
-      UUID till = uuidOrNull(event.getString("till"));
-      String receipt = event.getString("rn");
       long at = event.getLong("t");
       for (Object o : list(event.getValue("l"))) {
         JsonObject e = (JsonObject) o;
-        boolean own = Boolean.TRUE.equals(e.getBoolean("x"));
         ledger.add(member, e.getLong("s"), program, e.getString("k"), e.getLong("p"), e.getLong("da"),
-            e.getLong("dpe"), e.getLong("dh"), e.getLong("lot"), e.getString("r"), own ? tx : null,
-            own ? receipt : null, own ? till : null, e.getLong("at"));
+            e.getLong("dpe"), e.getLong("dh"), e.getLong("lot"), e.getString("r"), uuidOrNull(e.getString("tx")),
+            e.getString("rn"), uuidOrNull(e.getString("till")), e.getLong("at"));
+      }
+      for (Object o : list(event.getValue("txs"))) {
+        JsonObject tx = new JsonObject((String) o);
+        JsonObject refunds = tx.getJsonObject("rf");
+        Object[] row = {UUID.fromString(tx.getString("id")), member, program, UUID.fromString(tx.getString("till")),
+            tx.getString("kind"), tx.getString("st"), tx.getString("rn"), tx.getLong("tot"), tx.getLong("el"),
+            tx.getLong("red", 0L), tx.getLong("held", 0L), tx.getLong("acc", 0L),
+            refunds == null ? 0L : refunds.getLong("tot", 0L), (String) o, tx.getLong("s"), tx.getLong("at")};
+        latestTransactions.merge((UUID) row[0], row, (a, b) -> (long) a[14] >= (long) b[14] ? a : b);
       }
       latestBalance.merge(member, event, (a, b) -> a.getLong("s") >= b.getLong("s") ? a : b);
       for (Object o : list(event.getValue("lots"))) {
@@ -93,21 +108,21 @@ final class Batch {
             lot.getLong("act"), lot.getLong("exp"), lot.getLong("s")};
         latestLots.merge(member + "/" + lot.getLong("id"), row, (a, b) -> (long) a[7] >= (long) b[7] ? a : b);
       }
-      JsonObject purchase = event.getJsonObject("pur");
-      if (purchase != null) {
-        purchases.add(tx, member, program, till, receipt, purchase.getLong("tot"), purchase.getLong("el"),
-            purchase.getLong("acc"), purchase.getLong("red"), purchase.getLong("sav"), at);
-      }
       JsonObject idem = event.getJsonObject("idem");
       if (idem != null) {
-        idempotency.add(till, idem.getString("k"), member, idem.getString("fp"), idem.getString("o"), at);
+        idempotency.add(UUID.fromString(idem.getString("till")), idem.getString("k"), member, idem.getString("fp"),
+            idem.getString("o"), at);
       }
     }
-    Columns balances = new Columns(U, L, L, L, L, L);
+    Columns balances = new Columns(U, L, L, L, L, L, L);
     latestBalance.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(entry -> {
       JsonObject e = entry.getValue();
-      balances.add(entry.getKey(), e.getLong("s"), e.getLong("a"), e.getLong("pe"), e.getLong("h"), e.getLong("sp"));
+      balances.add(entry.getKey(), e.getLong("s"), e.getLong("a"), e.getLong("pe"), e.getLong("h"), e.getLong("sp"),
+          e.getLong("d", 0L));
     });
+    Columns transactions = new Columns(U, U, S, U, S, S, S, L, L, L, L, L, L, S, L, L);
+    latestTransactions.entrySet().stream().sorted(Map.Entry.comparingByKey())
+        .forEach(entry -> transactions.add(entry.getValue()));
     Columns lots = new Columns(U, L, L, L, S, L, L, L);
     latestLots.values().stream()
         .sorted(Comparator.<Object[], UUID>comparing(r -> (UUID) r[0]).thenComparing(r -> (Long) r[1]))
@@ -115,8 +130,8 @@ final class Batch {
     return conn.preparedQuery(INSERT_LEDGER).execute(ledger.tuple())
         .compose(r -> conn.preparedQuery(UPSERT_BALANCES).execute(balances.tuple()))
         .compose(r -> lots.isEmpty() ? Future.succeededFuture() : conn.preparedQuery(UPSERT_LOTS).execute(lots.tuple()))
-        .compose(r -> purchases.isEmpty() ? Future.succeededFuture()
-            : conn.preparedQuery(INSERT_PURCHASES).execute(purchases.tuple()))
+        .compose(r -> transactions.isEmpty() ? Future.succeededFuture()
+            : conn.preparedQuery(UPSERT_TRANSACTIONS).execute(transactions.tuple()))
         .compose(r -> idempotency.isEmpty() ? Future.succeededFuture()
             : conn.preparedQuery(INSERT_IDEMPOTENCY).execute(idempotency.tuple()))
         .mapEmpty();
