@@ -260,6 +260,17 @@ local function remember(key, fingerprint, outcome, ttl_seconds)
   redis.call('SET', key, fingerprint .. '\n' .. outcome, 'EX', ttl_seconds)
 end
 
+-- The authorisation a capture or void acts on, or the reply to give instead: TXLOAD (record not in Redis),
+-- NOT_FOUND (not an authorisation), EXPIRED, or STATE with the current state.
+local function authorized_tx(m, id)
+  local tx = tx_get(m, id)
+  if not tx then return nil, { 'TXLOAD' } end
+  if tx.kind ~= 'authorization' then return nil, { 'NOT_FOUND' } end
+  if tx.st == 'expired' then return nil, { 'EXPIRED' } end
+  if tx.st ~= 'authorized' then return nil, { 'STATE', tx.st } end
+  return tx, nil
+end
+
 -- Saves the member and the changed transactions and, when anything changed, appends one event to the
 -- write-behind stream.
 local function commit(m, stream, extra)

@@ -1,6 +1,9 @@
 package io.loyalty.gateway;
 
 import io.loyalty.gateway.admin.AdminRoutes;
+import io.loyalty.gateway.authorization.Authorizations;
+import io.loyalty.gateway.http.InFlight;
+import io.loyalty.gateway.member.Transactions;
 import io.loyalty.gateway.http.Api;
 import io.loyalty.gateway.http.ApiVerticle;
 import io.loyalty.gateway.member.MemberRoutes;
@@ -61,11 +64,14 @@ public final class Gateway {
       Pool pool = Database.pool(vertx, config.databaseUrl(), config.databasePoolSize());
       ProgramRegistry programs = new ProgramRegistry(pool);
       Members members = new Members(pool, redis, clock, config.idempotencyTtlSeconds());
+      Transactions transactions = new Transactions(pool, redis, members, clock);
+      InFlight inFlight = new InFlight();
       Api.Handlers handlers = new Api.Handlers(
           new AdminRoutes(programs, config.adminToken()),
           new MemberRoutes(programs, members),
-          new Purchases(programs, members, redis, clock, config.idempotencyTtlSeconds(),
-              config.writeBehindMaxBacklogEntries(), registry));
+          new Purchases(programs, members, redis, clock, inFlight, config.idempotencyTtlSeconds(),
+              config.writeBehindMaxBacklogEntries(), registry),
+          new Authorizations(programs, members, transactions, redis, clock, inFlight, config.idempotencyTtlSeconds()));
       WriteBehind writeBehind = new WriteBehind(vertx, redis, pool, registry, config.writeBehindBatchSize(),
           config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis());
       HealthChecks readiness = HealthChecks.create(vertx)

@@ -54,7 +54,8 @@ class OpenApiContractTest extends GatewayTest {
   @Test
   void everyRouteIsDocumentedAndEveryDocumentedOperationIsRouted() {
     Api.Handlers handlers = new Api.Handlers(new AdminRoutes(null, "x".repeat(16)), new MemberRoutes(null, null),
-        new Purchases(null, null, null, null, 0, Long.MAX_VALUE, null));
+        new Purchases(null, null, null, null, null, 0, Long.MAX_VALUE, null),
+        new io.loyalty.gateway.authorization.Authorizations(null, null, null, null, null, null, 0));
     Set<String> routed = new TreeSet<>();
     Api.endpoints(handlers).forEach(e -> routed.add(e.method() + " " + e.path().replaceAll(":(\\w+)", "{$1}")));
     Api.OPERATIONAL_PATHS.forEach(path -> routed.add("GET " + path));
@@ -83,6 +84,17 @@ class OpenApiContractTest extends GatewayTest {
     gw.awaitDrained();
     answers.add(gw.call("GET", "/v1/members/" + member + "/ledger?limit=2", till, null, null));
     answers.add(gw.call("POST", "/v1/members", till, null, "{}"));
+    Response authorized = gw.call("POST", "/v1/authorizations", till, "auth-1",
+        TestGateway.purchase(member, "A-1", 50_000, 10).encode());
+    answers.add(authorized);
+    String authorization = authorized.json().getString("authorization_id");
+    answers.add(gw.call("GET", "/v1/authorizations/" + authorization, till, null, null));
+    answers.add(gw.call("POST", "/v1/authorizations/" + authorization + "/capture", till, "cap-1", null));
+    answers.add(gw.call("GET", "/v1/authorizations/" + authorization, till, null, null));
+    answers.add(gw.call("POST", "/v1/authorizations/" + authorization + "/void", till, "void-1", null));
+    String other = gw.call("POST", "/v1/authorizations", till, "auth-2",
+        TestGateway.purchase(member, "A-2", 50_000, null).encode()).json().getString("authorization_id");
+    answers.add(gw.call("POST", "/v1/authorizations/" + other + "/void", till, "void-2", null));
     answers.add(gw.call("GET", "/health/ready", null, null, null));
 
     ResponseValidator validator = ResponseValidator.create(vertx, contract);

@@ -30,7 +30,8 @@ public final class Api {
   public record Handlers(
       io.loyalty.gateway.admin.AdminRoutes admin,
       io.loyalty.gateway.member.MemberRoutes members,
-      io.loyalty.gateway.purchase.Purchases purchases) {
+      io.loyalty.gateway.purchase.Purchases purchases,
+      io.loyalty.gateway.authorization.Authorizations authorizations) {
   }
 
   /** One business route: what the OpenAPI contract documents and the contract test compares. */
@@ -82,7 +83,12 @@ public final class Api {
         new Endpoint(HttpMethod.GET, "/v1/members/lookup", h.members()::lookup),
         new Endpoint(HttpMethod.GET, "/v1/members/:member_id", h.members()::get),
         new Endpoint(HttpMethod.GET, "/v1/members/:member_id/ledger", h.members()::ledger),
-        new Endpoint(HttpMethod.POST, "/v1/purchases", h.purchases()::purchase));
+        new Endpoint(HttpMethod.POST, "/v1/purchases", h.purchases()::purchase),
+        new Endpoint(HttpMethod.POST, "/v1/authorizations", h.purchases()::authorize),
+        new Endpoint(HttpMethod.GET, "/v1/authorizations/:authorization_id", h.authorizations()::get),
+        new Endpoint(HttpMethod.POST, "/v1/authorizations/:authorization_id/capture", h.authorizations()::capture),
+        new Endpoint(HttpMethod.POST, "/v1/authorizations/:authorization_id/void",
+            h.authorizations()::voidAuthorization));
   }
 
   private void route(Router router, Endpoint endpoint) {

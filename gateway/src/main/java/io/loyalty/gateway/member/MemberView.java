@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.UUID;
 
 /** The JSON shapes of a member and of a ledger page. */
-final class MemberView {
+public final class MemberView {
   private MemberView() {
   }
 
@@ -35,7 +35,7 @@ final class MemberView {
         .put("enrolled_at", Instant.ofEpochMilli(Long.parseLong((String) r.get(12))).toString());
   }
 
-  static JsonObject balance(Object available, Object pending, Object held) {
+  public static JsonObject balance(Object available, Object pending, Object held) {
     return new JsonObject()
         .put("available", Long.parseLong(String.valueOf(available)))
         .put("pending", Long.parseLong(String.valueOf(pending)))

@@ -18,6 +18,10 @@ import java.util.regex.Pattern;
  *
  * @param expiryDays days a lot stays available; null means points never expire
  * @param defaultPhoneRegion ISO 3166 region used to read phone numbers written without a country code
+ * @param holdTtlSeconds how long an authorisation holds points before the gateway voids it
+ * @param allowNegativeBalance whether a refund may claw back more points than the member has left
+ * @param restoreGraceDays life given to restored points whose original lot has expired meanwhile
+ * @param offlineMaxAgeDays how old an offline (batched) receipt may be
  */
 public record Program(
     String id,
@@ -30,7 +34,11 @@ public record Program(
     Integer expiryDays,
     List<Tier> tiers,
     Set<String> excludedCategories,
-    String defaultPhoneRegion) {
+    String defaultPhoneRegion,
+    int holdTtlSeconds,
+    boolean allowNegativeBalance,
+    int restoreGraceDays,
+    int offlineMaxAgeDays) {
 
   public static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
   public static final long MAX_RATE_BP = 10_000;
@@ -39,7 +47,8 @@ public record Program(
   private static final Pattern TIER_NAME = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} _-]{0,39}");
   private static final Pattern CATEGORY = Pattern.compile("[\\p{L}\\p{N}_.-]{1,64}");
   private static final Set<String> FIELDS = Set.of("currency", "point_value_minor", "accrual_rate_bp", "accrue_on",
-      "max_redeem_share_bp", "pending_days", "expiry_days", "tiers", "excluded_categories", "default_phone_region");
+      "max_redeem_share_bp", "pending_days", "expiry_days", "tiers", "excluded_categories", "default_phone_region",
+      "hold_ttl_seconds", "allow_negative_balance", "restore_grace_days", "offline_max_age_days");
 
   public enum AccrueOn {
     /** Accrue on the part of the eligible amount paid with money. */
@@ -97,10 +106,15 @@ public record Program(
     if (region != null && !com.google.i18n.phonenumbers.PhoneNumberUtil.getInstance().getSupportedRegions().contains(region)) {
       f.error("default_phone_region", "is not a supported ISO 3166 region");
     }
+    Long holdTtl = f.integer(body, "", "hold_ttl_seconds", 900L, 10, 30L * 86400);
+    Boolean allowNegative = f.bool(body, "", "allow_negative_balance", false);
+    Long graceDays = f.integer(body, "", "restore_grace_days", 30L, 0, 3650);
+    Long offlineDays = f.integer(body, "", "offline_max_age_days", 7L, 0, 90);
     f.throwIfInvalid();
     return new Program(id, currency, pointValue, rate,
         accrueOn == null || accrueOn.equals("paid") ? AccrueOn.PAID : AccrueOn.TOTAL, share,
-        pendingDays.intValue(), expiryDays == null ? null : expiryDays.intValue(), tiers, excluded, region);
+        pendingDays.intValue(), expiryDays == null ? null : expiryDays.intValue(), tiers, excluded, region,
+        holdTtl.intValue(), allowNegative, graceDays.intValue(), offlineDays.intValue());
   }
 
   private static List<Tier> parseTiers(Fields f, JsonArray array) {
@@ -159,7 +173,11 @@ public record Program(
         .put("expiry_days", expiryDays)
         .put("tiers", tierArray)
         .put("excluded_categories", new JsonArray(new ArrayList<>(new TreeSet<>(excludedCategories))))
-        .put("default_phone_region", defaultPhoneRegion);
+        .put("default_phone_region", defaultPhoneRegion)
+        .put("hold_ttl_seconds", holdTtlSeconds)
+        .put("allow_negative_balance", allowNegativeBalance)
+        .put("restore_grace_days", restoreGraceDays)
+        .put("offline_max_age_days", offlineMaxAgeDays);
   }
 
   /** The stored form: the API form without the id (the row's key). */

@@ -24,7 +24,8 @@ public record PurchaseRequest(MemberRef member, Rules.Receipt receipt, long rede
     f.rejectUnknown(body, "", FIELDS);
     JsonObject memberJson = f.object(body, "", "member", true);
     MemberRef member = memberJson == null ? null : MemberRef.parse(f, "member.", memberJson, program);
-    Rules.Receipt receipt = receipt(f, f.object(body, "", "receipt", true));
+    JsonObject receiptJson = f.object(body, "", "receipt", true);
+    Rules.Receipt receipt = receiptJson == null ? null : receipt(f, "receipt.", receiptJson);
     long redeem = 0;
     Object redeemValue = body.getValue("redeem_points");
     if ("max".equals(redeemValue)) {
@@ -42,27 +43,39 @@ public record PurchaseRequest(MemberRef member, Rules.Receipt receipt, long rede
     return new PurchaseRequest(member, receipt, redeem, enroll);
   }
 
-  private static Rules.Receipt receipt(Fields f, JsonObject receipt) {
-    if (receipt == null) {
-      return null;
-    }
-    f.rejectUnknown(receipt, "receipt.", Set.of("number", "total_minor", "lines"));
-    String number = f.text(receipt, "receipt.", "number", true, 64, RECEIPT_NUMBER);
-    Long total = f.integer(receipt, "receipt.", "total_minor", null, 1, Fields.MAX_AMOUNT_MINOR);
-    JsonArray lines = f.array(receipt, "receipt.", "lines", true, MAX_LINES);
+  /** A receipt {@code {number, total_minor, lines}} at {@code path}; null (with errors in f) when invalid. */
+  public static Rules.Receipt receipt(Fields f, String path, JsonObject receipt) {
+    f.rejectUnknown(receipt, path, Set.of("number", "total_minor", "lines"));
+    String number = f.text(receipt, path, "number", true, 64, RECEIPT_NUMBER);
+    Long total = f.integer(receipt, path, "total_minor", null, 1, Fields.MAX_AMOUNT_MINOR);
+    JsonArray lines = f.array(receipt, path, "lines", true, MAX_LINES);
     List<Rules.Line> parsed = new ArrayList<>();
     if (lines != null && lines.isEmpty()) {
-      f.error("receipt.lines", "must have at least one line");
+      f.error(path + "lines", "must have at least one line");
     }
-    f.eachObject(lines, "receipt.lines", (path, line) -> {
-      f.rejectUnknown(line, path, Set.of("sku", "category", "amount_minor"));
-      String sku = f.text(line, path, "sku", true, 64, SKU);
-      String category = f.text(line, path, "category", false, 64, CATEGORY);
-      Long amount = f.integer(line, path, "amount_minor", null, 1, Fields.MAX_AMOUNT_MINOR);
+    f.eachObject(lines, path + "lines", (linePath, line) -> {
+      f.rejectUnknown(line, linePath, Set.of("sku", "category", "amount_minor"));
+      String sku = f.text(line, linePath, "sku", true, 64, SKU);
+      String category = f.text(line, linePath, "category", false, 64, CATEGORY);
+      Long amount = f.integer(line, linePath, "amount_minor", null, 1, Fields.MAX_AMOUNT_MINOR);
       if (sku != null && amount != null) {
         parsed.add(new Rules.Line(sku, category, amount));
       }
     });
     return f.ok() ? new Rules.Receipt(number, total, List.copyOf(parsed)) : null;
+  }
+
+  /** The sum of the integer amount_minor values of an array of lines (anything else counts 0). */
+  public static long sumOfLines(Object lines) {
+    long sum = 0;
+    if (lines instanceof JsonArray array) {
+      for (Object line : array) {
+        if (line instanceof JsonObject object && object.getValue("amount_minor") instanceof Number amount
+            && (amount instanceof Integer || amount instanceof Long)) {
+          sum += amount.longValue();
+        }
+      }
+    }
+    return sum;
   }
 }

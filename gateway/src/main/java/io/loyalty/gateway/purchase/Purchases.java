@@ -2,8 +2,10 @@ package io.loyalty.gateway.purchase;
 
 import io.loyalty.gateway.http.ApiException;
 import io.loyalty.gateway.http.ErrorCode;
+import io.loyalty.gateway.http.InFlight;
 import io.loyalty.gateway.http.Reply;
 import io.loyalty.gateway.http.Requests;
+import io.loyalty.gateway.member.MemberView;
 import io.loyalty.gateway.member.Members;
 import io.loyalty.gateway.program.Program;
 import io.loyalty.gateway.program.ProgramRegistry;
@@ -20,63 +22,80 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * {@code POST /v1/purchases}: authenticate the till, validate, plan with the pure rules, then one Redis script
- * does the rest (idempotency, maturing lots, redemption, accrual, stored answer, write-behind event).
+ * {@code POST /v1/purchases} and {@code POST /v1/authorizations} (the same body): authenticate the till,
+ * validate, plan with the pure rules, then one Redis script does the rest (idempotency, maturing lots, redemption
+ * or hold, accrual, transaction record, stored answer, write-behind event).
  */
 public final class Purchases {
-  private static final long DAY_MILLIS = 86_400_000L;
+  public static final long DAY_MILLIS = 86_400_000L;
+
+  /** A one-step purchase, or the authorisation of one (points held, accrual only expected). */
+  public enum Mode {
+    PURCHASE("purchase", "POST /v1/purchases"),
+    AUTHORIZE("authorize", "POST /v1/authorizations");
+
+    final String script;
+    final String route;
+
+    Mode(String script, String route) {
+      this.script = script;
+      this.route = route;
+    }
+  }
 
   private final ProgramRegistry programs;
   private final Members members;
   private final Redis redis;
   private final Clock clock;
+  private final InFlight inFlight;
   private final long idempotencyTtlSeconds;
   private final long maxBacklogPerShard;
   private final MeterRegistry registry;
-  /** (till, key) pairs being processed by this gateway: a concurrent duplicate gets 409 instead of waiting. */
-  private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
 
-  public Purchases(ProgramRegistry programs, Members members, Redis redis, Clock clock, long idempotencyTtlSeconds,
-      long maxBacklogEntries, MeterRegistry registry) {
-    this.registry = registry;
+  public Purchases(ProgramRegistry programs, Members members, Redis redis, Clock clock, InFlight inFlight,
+      long idempotencyTtlSeconds, long maxBacklogEntries, MeterRegistry registry) {
     this.programs = programs;
     this.members = members;
     this.redis = redis;
     this.clock = clock;
+    this.inFlight = inFlight;
     this.idempotencyTtlSeconds = idempotencyTtlSeconds;
     this.maxBacklogPerShard = Math.max(1, maxBacklogEntries / Keys.SHARDS);
+    this.registry = registry;
   }
 
+  /** POST /v1/purchases */
   public Future<Reply> purchase(RoutingContext ctx) {
-    Till till = Requests.till(ctx, programs);
-    String key = Requests.idempotencyKey(ctx);
+    return transact(Requests.till(ctx, programs), Requests.idempotencyKey(ctx), Requests.jsonBody(ctx),
+        Mode.PURCHASE, clock.millis());
+  }
+
+  /** POST /v1/authorizations */
+  public Future<Reply> authorize(RoutingContext ctx) {
+    return transact(Requests.till(ctx, programs), Requests.idempotencyKey(ctx), Requests.jsonBody(ctx),
+        Mode.AUTHORIZE, clock.millis());
+  }
+
+  /** One purchase or authorisation; {@code occurredAtMillis} dates its lots (an offline receipt's own time). */
+  public Future<Reply> transact(Till till, String key, JsonObject body, Mode mode, long occurredAtMillis) {
     Program program = programs.requireProgram(till.programId());
-    JsonObject body = Requests.jsonBody(ctx);
     PurchaseRequest request = PurchaseRequest.parse(body, program);
     Rules.Plan plan = Rules.plan(program, request.receipt(), request.redeemPoints());
-    String fingerprint = fingerprint("POST /v1/purchases", body);
-    String flight = till.ref() + " " + key;
-    if (!inFlight.add(flight)) {
-      throw new ApiException(ErrorCode.IDEMPOTENCY_KEY_IN_USE, "Retry once the first request has been answered");
-    }
-    return memberId(program, request)
-        .compose(id -> {
-          UUID transaction = Keys.newTransactionId(id);
-          String[] keys = Keys.member(id, Keys.idempotency(id, till.ref(), key), Keys.stream(id),
-              Keys.transactionIndex(transaction));
-          String[] args = args(program, till, key, fingerprint, request, plan, transaction);
-          return members.runLoading(id, () -> redis.run(Script.PURCHASE, keys, args));
-        })
-        .map(reply -> reply(program, reply))
-        .onComplete(done -> inFlight.remove(flight));
+    String fingerprint = fingerprint(mode.route, body);
+    return inFlight.guard(till, key, () -> memberId(program, request).compose(id -> {
+      UUID transaction = Keys.newTransactionId(id);
+      String[] keys = Keys.member(id, Keys.idempotency(id, till.ref(), key), Keys.stream(id),
+          Keys.transactionIndex(transaction));
+      String[] args = args(program, till, key, fingerprint, request, plan, transaction, mode, occurredAtMillis);
+      return members.runLoading(id, () -> redis.run(Script.PURCHASE, keys, args));
+    }).map(reply -> reply(program, mode, reply)));
   }
 
   private Future<UUID> memberId(Program program, PurchaseRequest request) {
@@ -97,10 +116,9 @@ public final class Purchases {
   }
 
   private String[] args(Program program, Till till, String key, String fingerprint, PurchaseRequest request,
-      Rules.Plan plan, UUID transaction) {
-    long now = clock.millis();
+      Rules.Plan plan, UUID transaction, Mode mode, long occurredAtMillis) {
     List<String> args = new ArrayList<>(List.of(
-        Long.toString(now),
+        Long.toString(clock.millis()),
         fingerprint,
         Long.toString(idempotencyTtlSeconds),
         Long.toString(maxBacklogPerShard),
@@ -118,26 +136,32 @@ public final class Purchases {
         Long.toString(program.accrualRateBp()),
         Long.toString(program.pendingDays() * DAY_MILLIS),
         Long.toString(program.expiryDays() == null ? -1 : program.expiryDays() * DAY_MILLIS),
-        Long.toString(now),
+        Long.toString(occurredAtMillis),
         Rules.linesBySku(program, request.receipt()).encode(),
-        "purchase",
-        "0",
-        Integer.toString(program.tiers().size())));
+        mode.script,
+        Long.toString(program.holdTtlSeconds() * 1000L)));
+    args.addAll(tierArgs(program));
+    return args.toArray(String[]::new);
+  }
+
+  /** The program's tiers as the scripts read them (see read_tiers in member.lua). */
+  public static List<String> tierArgs(Program program) {
+    List<String> args = new ArrayList<>();
+    args.add(Integer.toString(program.tiers().size()));
     for (Program.Tier tier : program.tiers()) {
       args.add(tier.name());
       args.add(Long.toString(tier.minSpendMinor()));
       args.add(Long.toString(tier.accrualRateBp()));
     }
-    return args.toArray(String[]::new);
+    return args;
   }
 
-  private Reply reply(Program program, List<Object> reply) {
+  private Reply reply(Program program, Mode mode, List<Object> reply) {
     String status = (String) reply.get(0);
     return switch (status) {
-      case "OK" -> count(program, new Reply(201, render((String) reply.get(1))));
-      case "REPLAY" -> new Reply(201, render((String) reply.get(1)), true);
-      case "REUSE" -> throw new ApiException(ErrorCode.IDEMPOTENCY_KEY_REUSE,
-          "Use a new Idempotency-Key for a new request");
+      case "OK" -> count(program, new Reply(201, render(mode, (String) reply.get(1))));
+      case "REPLAY" -> new Reply(201, render(mode, (String) reply.get(1)), true);
+      case "REUSE" -> throw reuse();
       case "BACKLOG" -> throw new ApiException(ErrorCode.BACKLOG_FULL, "PostgreSQL is behind; retry shortly");
       case "CAP" -> throw Rules.capExceeded(Long.parseLong((String) reply.get(1)));
       case "INSUFFICIENT" -> throw Rules.insufficient(Long.parseLong((String) reply.get(1)));
@@ -145,17 +169,25 @@ public final class Purchases {
     };
   }
 
+  public static ApiException reuse() {
+    return new ApiException(ErrorCode.IDEMPOTENCY_KEY_REUSE, "Use a new Idempotency-Key for a new request");
+  }
+
   /** Points moved, per program: counted once per effect, never for a replay. */
   private Reply count(Program program, Reply reply) {
     Counter.builder("loyalty.points.accrued").description("Points accrued by purchases").baseUnit("points")
-        .tag("program", program.id()).register(registry).increment(reply.body().getLong("accrued_points"));
+        .tag("program", program.id()).register(registry).increment(reply.body().getLong("accrued_points", 0L));
     Counter.builder("loyalty.points.redeemed").description("Points redeemed by purchases").baseUnit("points")
-        .tag("program", program.id()).register(registry).increment(reply.body().getLong("redeemed_points"));
+        .tag("program", program.id()).register(registry).increment(reply.body().getLong("redeemed_points", 0L));
     return reply;
   }
 
+  private static JsonObject render(Mode mode, String outcome) {
+    return mode == Mode.PURCHASE ? render(outcome) : renderAuthorization(outcome);
+  }
+
   /** The purchase answer, rebuilt from the outcome the script stored (so a replay is the same answer). */
-  static JsonObject render(String outcome) {
+  public static JsonObject render(String outcome) {
     String[] o = outcome.split("\\|", -1);
     long toNext = Long.parseLong(o[14]);
     return new JsonObject()
@@ -167,13 +199,22 @@ public final class Purchases {
         .put("total_minor", Long.parseLong(o[5]))
         .put("amount_due_minor", Long.parseLong(o[6]))
         .put("saved_minor", Long.parseLong(o[7]))
-        .put("balance", new JsonObject()
-            .put("available", Long.parseLong(o[8]))
-            .put("pending", Long.parseLong(o[9]))
-            .put("held", Long.parseLong(o[10])))
+        .put("balance", MemberView.balance(o[8], o[9], o[10]))
         .put("lifetime_spend_minor", Long.parseLong(o[11]))
         .put("tier", Program.tierJson(o[12].isEmpty() ? null : o[12], o[13].isEmpty() ? null : o[13],
             toNext < 0 ? null : toNext));
+  }
+
+  private static JsonObject renderAuthorization(String outcome) {
+    String[] o = outcome.split("\\|", -1);
+    return new JsonObject()
+        .put("authorization_id", o[0])
+        .put("member_id", o[1])
+        .put("status", "authorized")
+        .put("held_points", Long.parseLong(o[2]))
+        .put("expected_accrual_points", Long.parseLong(o[3]))
+        .put("expires_at", Instant.ofEpochMilli(Long.parseLong(o[4])).toString())
+        .put("balance", MemberView.balance(o[5], o[6], o[7]));
   }
 
   /**

@@ -50,8 +50,18 @@ public final class Rules {
           "Lines add up to " + linesMinor + " but total_minor is " + receipt.totalMinor(),
           new JsonObject().put("lines_sum_minor", linesMinor).put("total_minor", receipt.totalMinor()));
     }
-    long capPoints = eligibleMinor * program.maxRedeemShareBp() / (BASIS_POINTS * program.pointValueMinor());
-    return new Plan(receipt.totalMinor(), eligibleMinor, capPoints, redeemRequest);
+    return new Plan(receipt.totalMinor(), eligibleMinor, capPoints(program, eligibleMinor), redeemRequest);
+  }
+
+  /** Most points this eligible amount may be paid with. */
+  public static long capPoints(Program program, long eligibleMinor) {
+    return eligibleMinor * program.maxRedeemShareBp() / (BASIS_POINTS * program.pointValueMinor());
+  }
+
+  /** floor(value × part / whole) without overflow, for 0 <= part <= whole and whole > 0. */
+  public static long proportion(long value, long part, long whole) {
+    return java.math.BigInteger.valueOf(value).multiply(java.math.BigInteger.valueOf(part))
+        .divide(java.math.BigInteger.valueOf(whole)).longValueExact();
   }
 
   /** The receipt's lines by SKU: {@code {sku: [amount_minor, eligible_minor]}}, what a refund by line needs. */

@@ -12,6 +12,9 @@ public record Script(String name, String source, String sha) {
   public static final Script PURCHASE = load("purchase");
   public static final Script LOAD = load("load");
   public static final Script VIEW = load("view");
+  public static final Script CAPTURE = load("capture");
+  public static final Script VOID = load("void");
+  public static final Script TXLOAD = load("txload");
 
   private static final String PRELUDE = "member";
 
