@@ -1,7 +1,8 @@
 -- A purchase at a till, or the authorisation of one: idempotency check, lazy maturing, the rules that need the
 -- balance, then redemption (purchase) or a hold (authorisation) taken from lots earliest expiry first, the
 -- accrual as a new lot (purchase only), the transaction record, the stored answer, the write-behind event.
--- KEYS: 1-7 the member (see member.lua), 8 idempotency record, 9 write-behind stream, 10 transaction index
+-- KEYS: 1-7 the member (see member.lua), 8 idempotency record, 9 write-behind stream, 10 transaction index,
+--       11 the shard's holds-due zset (members by their earliest hold expiry, for the sweeper)
 -- ARGV: 1 now_ms, 2 fingerprint, 3 idempotency_ttl_s, 4 max_backlog_entries, 5 program_id, 6 idempotency_key,
 --       7 transaction_id, 8 till_ref, 9 receipt_number, 10 total_minor, 11 eligible_minor, 12 cap_points,
 --       13 redeem (-1: "max"), 14 point_value_minor, 15 accrue_on_paid (1|0), 16 program_rate_bp,
@@ -57,6 +58,7 @@ if authorize then
   tx.eacc = accrued
   tx.xat = now + tonumber(ARGV[22])
   redis.call('ZADD', KEYS[6], tx.xat, tx.id)
+  redis.call('ZADD', KEYS[11], 'LT', tx.xat, m.id)
   if redeem == 0 then
     entry(m, 'authorize', 0, 0, 0, 0, nil, 'Authorised receipt ' .. receipt .. ' (no points held)', at, tx)
   end

@@ -2,6 +2,7 @@ package io.loyalty.gateway;
 
 import io.loyalty.gateway.admin.AdminRoutes;
 import io.loyalty.gateway.authorization.Authorizations;
+import io.loyalty.gateway.authorization.HoldSweeper;
 import io.loyalty.gateway.http.InFlight;
 import io.loyalty.gateway.member.Transactions;
 import io.loyalty.gateway.http.Api;
@@ -83,6 +84,7 @@ public final class Gateway {
           .compose(v -> writeBehind.start())
           .compose(v -> {
             vertx.setPeriodic(config.configRefreshMillis(), id -> programs.refresh());
+            new HoldSweeper(redis, clock).start(vertx);
             return vertx.deployVerticle(() -> new ApiVerticle(config.httpPort(),
                     v2 -> Api.router(v2, handlers, registry, readiness, openApi)),
                 new DeploymentOptions().setInstances(config.eventLoops()));

@@ -128,6 +128,27 @@ class AuthorizationTest extends GatewayTest {
   }
 
   @Test
+  void theGatewayVoidsAnExpiredHoldWithoutAnyoneTouchingTheMember() throws Exception {
+    Setup s = Setup.create(new JsonObject().put("hold_ttl_seconds", 30));
+    s.authorize("a1", 100_000, 100);
+    gw.clock.advance(Duration.ofSeconds(31));
+    long deadline = System.currentTimeMillis() + 10_000;
+    long held = -1;
+    while (System.currentTimeMillis() < deadline && held != 0) {
+      TestGateway.sleep(100);
+      gw.awaitDrained();
+      try (var sql = gw.sql(); var st = sql.prepareStatement("SELECT held FROM member_balances WHERE member_id = ?::uuid")) {
+        st.setString(1, s.member());
+        var rs = st.executeQuery();
+        rs.next();
+        held = rs.getLong(1);
+      }
+    }
+    assertThat(held).isZero();
+    assertThat(kinds(s)).startsWith("expire_hold");
+  }
+
+  @Test
   void theStateMachineRefusesEveryOtherEdgeAndReplaysItsOwnAnswers() {
     Setup s = Setup.create(new JsonObject());
     String captured = s.authorize("a1", 100_000, 50).json().getString("authorization_id");

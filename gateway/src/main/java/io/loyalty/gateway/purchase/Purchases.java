@@ -92,7 +92,7 @@ public final class Purchases {
     return inFlight.guard(till, key, () -> memberId(program, request).compose(id -> {
       UUID transaction = Keys.newTransactionId(id);
       String[] keys = Keys.member(id, Keys.idempotency(id, till.ref(), key), Keys.stream(id),
-          Keys.transactionIndex(transaction));
+          Keys.transactionIndex(transaction), Keys.holdsDue(Keys.shard(id)));
       String[] args = args(program, till, key, fingerprint, request, plan, transaction, mode, occurredAtMillis);
       return members.runLoading(id, () -> redis.run(Script.PURCHASE, keys, args));
     }).map(reply -> reply(program, mode, reply)));

@@ -56,6 +56,11 @@ public final class Keys {
     return tag(shard) + "wb";
   }
 
+  /** Members of the shard by the expiry of their earliest hold, for the hold sweeper. */
+  public static String holdsDue(int shard) {
+    return tag(shard) + "holds-due";
+  }
+
   public static String stream(UUID member) {
     return stream(shard(member));
   }

@@ -15,6 +15,7 @@ public record Script(String name, String source, String sha) {
   public static final Script CAPTURE = load("capture");
   public static final Script VOID = load("void");
   public static final Script TXLOAD = load("txload");
+  public static final Script SWEEP = load("sweep");
 
   private static final String PRELUDE = "member";
 
