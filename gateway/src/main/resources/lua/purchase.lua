@@ -35,7 +35,7 @@ if request < 0 then
   redeem = max_redeemable
 elseif request > cap then
   return { 'CAP', fmt(max_redeemable) }
-elseif request > m.a then
+elseif request > math.max(0, m.a) then
   return { 'INSUFFICIENT', fmt(max_redeemable) }
 end
 

@@ -11,6 +11,7 @@ import io.loyalty.gateway.member.MemberRoutes;
 import io.loyalty.gateway.member.Members;
 import io.loyalty.gateway.program.ProgramRegistry;
 import io.loyalty.gateway.purchase.Purchases;
+import io.loyalty.gateway.refund.Refunds;
 import io.loyalty.gateway.store.Database;
 import io.loyalty.gateway.store.Redis;
 import io.loyalty.gateway.writebehind.WriteBehind;
@@ -72,7 +73,8 @@ public final class Gateway {
           new MemberRoutes(programs, members),
           new Purchases(programs, members, redis, clock, inFlight, config.idempotencyTtlSeconds(),
               config.writeBehindMaxBacklogEntries(), registry),
-          new Authorizations(programs, members, transactions, redis, clock, inFlight, config.idempotencyTtlSeconds()));
+          new Authorizations(programs, members, transactions, redis, clock, inFlight, config.idempotencyTtlSeconds()),
+          new Refunds(programs, transactions, redis, clock, inFlight, config.idempotencyTtlSeconds()));
       WriteBehind writeBehind = new WriteBehind(vertx, redis, pool, registry, config.writeBehindBatchSize(),
           config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis());
       HealthChecks readiness = HealthChecks.create(vertx)

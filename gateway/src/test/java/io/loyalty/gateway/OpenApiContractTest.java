@@ -55,7 +55,8 @@ class OpenApiContractTest extends GatewayTest {
   void everyRouteIsDocumentedAndEveryDocumentedOperationIsRouted() {
     Api.Handlers handlers = new Api.Handlers(new AdminRoutes(null, "x".repeat(16)), new MemberRoutes(null, null),
         new Purchases(null, null, null, null, null, 0, Long.MAX_VALUE, null),
-        new io.loyalty.gateway.authorization.Authorizations(null, null, null, null, null, null, 0));
+        new io.loyalty.gateway.authorization.Authorizations(null, null, null, null, null, null, 0),
+        new io.loyalty.gateway.refund.Refunds(null, null, null, null, null, 0));
     Set<String> routed = new TreeSet<>();
     Api.endpoints(handlers).forEach(e -> routed.add(e.method() + " " + e.path().replaceAll(":(\\w+)", "{$1}")));
     Api.OPERATIONAL_PATHS.forEach(path -> routed.add("GET " + path));
@@ -95,6 +96,10 @@ class OpenApiContractTest extends GatewayTest {
     String other = gw.call("POST", "/v1/authorizations", till, "auth-2",
         TestGateway.purchase(member, "A-2", 50_000, null).encode()).json().getString("authorization_id");
     answers.add(gw.call("POST", "/v1/authorizations/" + other + "/void", till, "void-2", null));
+    answers.add(gw.call("POST", "/v1/refunds", till, "refund-1", new JsonObject()
+        .put("transaction_id", authorization).put("amount_minor", 10_000).encode()));
+    answers.add(gw.call("POST", "/v1/refunds", till, "refund-2", new JsonObject()
+        .put("transaction_id", authorization).put("amount_minor", 1_000_000).encode()));
     answers.add(gw.call("GET", "/health/ready", null, null, null));
 
     ResponseValidator validator = ResponseValidator.create(vertx, contract);

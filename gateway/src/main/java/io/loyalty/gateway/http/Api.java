@@ -31,7 +31,8 @@ public final class Api {
       io.loyalty.gateway.admin.AdminRoutes admin,
       io.loyalty.gateway.member.MemberRoutes members,
       io.loyalty.gateway.purchase.Purchases purchases,
-      io.loyalty.gateway.authorization.Authorizations authorizations) {
+      io.loyalty.gateway.authorization.Authorizations authorizations,
+      io.loyalty.gateway.refund.Refunds refunds) {
   }
 
   /** One business route: what the OpenAPI contract documents and the contract test compares. */
@@ -88,7 +89,8 @@ public final class Api {
         new Endpoint(HttpMethod.GET, "/v1/authorizations/:authorization_id", h.authorizations()::get),
         new Endpoint(HttpMethod.POST, "/v1/authorizations/:authorization_id/capture", h.authorizations()::capture),
         new Endpoint(HttpMethod.POST, "/v1/authorizations/:authorization_id/void",
-            h.authorizations()::voidAuthorization));
+            h.authorizations()::voidAuthorization),
+        new Endpoint(HttpMethod.POST, "/v1/refunds", h.refunds()::refund));
   }
 
   private void route(Router router, Endpoint endpoint) {

@@ -81,13 +81,14 @@ public final class Rules {
 
   /** Redemption and accrual against the member's balance; 422 when the redemption is not allowed. */
   public static Outcome settle(Program program, Plan plan, long availablePoints, long lifetimeSpendMinor) {
-    long maxRedeemable = Math.min(plan.capPoints(), availablePoints);
+    long spendable = Math.max(0, availablePoints); // a negative balance (after a refund) redeems nothing
+    long maxRedeemable = Math.min(plan.capPoints(), spendable);
     long redeemed = plan.redeemRequest();
     if (redeemed == REDEEM_MAX) {
       redeemed = maxRedeemable;
     } else if (redeemed > plan.capPoints()) {
       throw capExceeded(maxRedeemable);
-    } else if (redeemed > availablePoints) {
+    } else if (redeemed > spendable) {
       throw insufficient(maxRedeemable);
     }
     long savedMinor = redeemed * program.pointValueMinor();

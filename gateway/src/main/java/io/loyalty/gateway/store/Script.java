@@ -16,6 +16,7 @@ public record Script(String name, String source, String sha) {
   public static final Script VOID = load("void");
   public static final Script TXLOAD = load("txload");
   public static final Script SWEEP = load("sweep");
+  public static final Script REFUND = load("refund");
 
   private static final String PRELUDE = "member";
 

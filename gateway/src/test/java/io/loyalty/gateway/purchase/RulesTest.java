@@ -79,6 +79,16 @@ class RulesTest {
   }
 
   @Test
+  void aNegativeBalanceRedeemsNothingButStillAccrues() {
+    Program p = program(new JsonObject());
+    Rules.Outcome outcome = Rules.settle(p, Rules.plan(p, receipt(100_000), Rules.REDEEM_MAX), -40, 0);
+    assertThat(outcome.redeemedPoints()).isZero();
+    assertThat(outcome.accruedPoints()).isEqualTo(50);
+    assertThatThrownBy(() -> Rules.settle(p, Rules.plan(p, receipt(100_000), 1), -40, 0))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INSUFFICIENT_POINTS));
+  }
+
+  @Test
   void accrueOnTotalIgnoresWhatPointsPaid() {
     Program p = program(new JsonObject().put("accrue_on", "total"));
     Rules.Outcome outcome = Rules.settle(p, Rules.plan(p, receipt(100_000), 300), 300, 0);
