@@ -2,6 +2,7 @@ package io.loyalty.gateway;
 
 import io.loyalty.gateway.admin.AdminRoutes;
 import io.loyalty.gateway.authorization.Authorizations;
+import io.loyalty.gateway.batch.Batches;
 import io.loyalty.gateway.authorization.HoldSweeper;
 import io.loyalty.gateway.http.InFlight;
 import io.loyalty.gateway.member.Transactions;
@@ -68,13 +69,16 @@ public final class Gateway {
       Members members = new Members(pool, redis, clock, config.idempotencyTtlSeconds());
       Transactions transactions = new Transactions(pool, redis, members, clock);
       InFlight inFlight = new InFlight();
+      Purchases purchases = new Purchases(programs, members, redis, clock, inFlight, config.idempotencyTtlSeconds(),
+          config.writeBehindMaxBacklogEntries(), registry);
+      Refunds refunds = new Refunds(programs, transactions, redis, clock, inFlight, config.idempotencyTtlSeconds());
       Api.Handlers handlers = new Api.Handlers(
           new AdminRoutes(programs, config.adminToken()),
           new MemberRoutes(programs, members),
-          new Purchases(programs, members, redis, clock, inFlight, config.idempotencyTtlSeconds(),
-              config.writeBehindMaxBacklogEntries(), registry),
+          purchases,
           new Authorizations(programs, members, transactions, redis, clock, inFlight, config.idempotencyTtlSeconds()),
-          new Refunds(programs, transactions, redis, clock, inFlight, config.idempotencyTtlSeconds()));
+          refunds,
+          new Batches(programs, purchases, refunds, clock));
       WriteBehind writeBehind = new WriteBehind(vertx, redis, pool, registry, config.writeBehindBatchSize(),
           config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis());
       HealthChecks readiness = HealthChecks.create(vertx)

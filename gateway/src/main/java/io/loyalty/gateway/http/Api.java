@@ -23,6 +23,8 @@ import org.slf4j.LoggerFactory;
 public final class Api {
   /** Largest accepted request body; a 500-line receipt fits with room to spare. */
   public static final long MAX_BODY_BYTES = 256 * 1024;
+  /** An offline batch: up to 1000 receipts. */
+  public static final long MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024;
   public static final String REQUEST_TIMER = "loyalty.http.requests";
   private static final Logger LOG = LoggerFactory.getLogger(Api.class);
 
@@ -32,7 +34,8 @@ public final class Api {
       io.loyalty.gateway.member.MemberRoutes members,
       io.loyalty.gateway.purchase.Purchases purchases,
       io.loyalty.gateway.authorization.Authorizations authorizations,
-      io.loyalty.gateway.refund.Refunds refunds) {
+      io.loyalty.gateway.refund.Refunds refunds,
+      io.loyalty.gateway.batch.Batches batches) {
   }
 
   /** One business route: what the OpenAPI contract documents and the contract test compares. */
@@ -60,7 +63,8 @@ public final class Api {
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("content-type", "application/yaml")
         .end(openApiYaml));
 
-    router.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    router.route("/v1/batches").handler(BodyHandler.create(false).setBodyLimit(MAX_BATCH_BODY_BYTES));
+    router.routeWithRegex("/v1/(?!batches$).*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     endpoints(h).forEach(endpoint -> api.route(router, endpoint));
 
     router.errorHandler(404, ctx -> Problems.send(ctx.response(), new ApiException(ErrorCode.NOT_FOUND, "No such path")));
@@ -90,7 +94,8 @@ public final class Api {
         new Endpoint(HttpMethod.POST, "/v1/authorizations/:authorization_id/capture", h.authorizations()::capture),
         new Endpoint(HttpMethod.POST, "/v1/authorizations/:authorization_id/void",
             h.authorizations()::voidAuthorization),
-        new Endpoint(HttpMethod.POST, "/v1/refunds", h.refunds()::refund));
+        new Endpoint(HttpMethod.POST, "/v1/refunds", h.refunds()::refund),
+        new Endpoint(HttpMethod.POST, "/v1/batches", h.batches()::batch));
   }
 
   private void route(Router router, Endpoint endpoint) {
