@@ -9,22 +9,12 @@
 -- Returns {'OK', outcome} (the purchase outcome, see purchase.lua) | {'REPLAY', outcome} | {'REUSE'} | {'LOAD'}
 --       | {'TXLOAD'} | {'NOT_FOUND'} | {'EXPIRED'} | {'STATE', status} | {'EXCEEDS', authorised total_minor}
 local now = tonumber(ARGV[1])
-local replay = remembered(KEYS[8], ARGV[2])
-if replay then return replay end
-local m = open(KEYS, now)
-if not m then return { 'LOAD' } end
-if m.prog ~= ARGV[4] then return { 'NOT_FOUND' } end
-mature(m)
+local m, reply = begin(KEYS, now, KEYS[8], ARGV[2], ARGV[4])
+if not m then return reply end
 local tx, refusal = authorized_tx(m, ARGV[6])
-if refusal then
-  commit(m, KEYS[9], {})
-  return refusal
-end
+if refusal then return refuse(m, KEYS[9], refusal) end
 local total, eligible, cap, pv = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[12])
-if total > tx.tot then
-  commit(m, KEYS[9], {})
-  return { 'EXCEEDS', fmt(tx.tot) }
-end
+if total > tx.tot then return refuse(m, KEYS[9], { 'EXCEEDS', fmt(tx.tot) }) end
 local tiers = read_tiers(17)
 local receipt = tx.rn
 local redeem = math.min(tx.held, cap)

@@ -271,6 +271,19 @@ local function authorized_tx(m, id)
   return tx, nil
 end
 
+-- The opening every money-moving script shares: answer a known idempotency key from its record, find the member
+-- (LOAD when it is not in Redis), refuse another program's member, mature lots and holds. Returns the member, or
+-- nil and the reply to give.
+local function begin(K, now, idempotency_key, fingerprint, program)
+  local replay = remembered(idempotency_key, fingerprint)
+  if replay then return nil, replay end
+  local m = open(K, now)
+  if not m then return nil, { 'LOAD' } end
+  if m.prog ~= program then return nil, { 'NOT_FOUND' } end
+  mature(m)
+  return m, nil
+end
+
 -- Saves the member and the changed transactions and, when anything changed, appends one event to the
 -- write-behind stream.
 local function commit(m, stream, extra)
@@ -297,4 +310,11 @@ local function commit(m, stream, extra)
                   l = m.ledger, lots = lots, txs = txs }
   for k, v in pairs(extra) do event[k] = v end
   redis.call('XADD', stream, '*', 'e', cjson.encode(event))
+end
+
+-- Refuses a request after begin(): nothing the request asked for happens, but the maturing that begin() did is
+-- real and is saved and written behind like any change.
+local function refuse(m, stream, reply)
+  commit(m, stream, {})
+  return reply
 end

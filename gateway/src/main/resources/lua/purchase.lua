@@ -15,14 +15,12 @@
 --   expected_accrual|expires_at|available|pending|held_total"
 
 local now = tonumber(ARGV[1])
-local replay = remembered(KEYS[8], ARGV[2])
-if replay then return replay end
-local m = open(KEYS, now)
-if not m then return { 'LOAD' } end
-if m.prog ~= ARGV[5] then return { 'NOT_FOUND' } end
-if redis.call('XLEN', KEYS[9]) >= tonumber(ARGV[4]) then return { 'BACKLOG' } end
-
-mature(m)
+-- past the backlog limit new work waits (503), but a retry of work already done is still answered
+if redis.call('XLEN', KEYS[9]) >= tonumber(ARGV[4]) and redis.call('EXISTS', KEYS[8]) == 0 then
+  return { 'BACKLOG' }
+end
+local m, reply = begin(KEYS, now, KEYS[8], ARGV[2], ARGV[5])
+if not m then return reply end
 
 local total, eligible, cap = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
 local request, pv, at = tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[19])
@@ -34,9 +32,9 @@ local redeem = request
 if request < 0 then
   redeem = max_redeemable
 elseif request > cap then
-  return { 'CAP', fmt(max_redeemable) }
+  return refuse(m, KEYS[9], { 'CAP', fmt(max_redeemable) })
 elseif request > math.max(0, m.a) then
-  return { 'INSUFFICIENT', fmt(max_redeemable) }
+  return refuse(m, KEYS[9], { 'INSUFFICIENT', fmt(max_redeemable) })
 end
 
 local saved = redeem * pv

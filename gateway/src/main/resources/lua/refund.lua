@@ -11,25 +11,12 @@
 --       | {'STATE', status} | {'STALE'} (another refund came first: plan again)
 -- outcome: "refund_id|transaction_id|reversed|restored|shortfall|refunded_minor|available|pending|held"
 local now = tonumber(ARGV[1])
-local replay = remembered(KEYS[8], ARGV[2])
-if replay then return replay end
-local m = open(KEYS, now)
-if not m then return { 'LOAD' } end
-if m.prog ~= ARGV[4] then return { 'NOT_FOUND' } end
-mature(m)
+local m, reply = begin(KEYS, now, KEYS[8], ARGV[2], ARGV[4])
+if not m then return reply end
 local tx = tx_get(m, ARGV[6])
-local refusal = nil
-if not tx then
-  refusal = { 'TXLOAD' }
-elseif tx.st ~= 'captured' then
-  refusal = { 'STATE', tx.st }
-elseif tx.rf.n ~= tonumber(ARGV[9]) then
-  refusal = { 'STALE' }
-end
-if refusal then
-  commit(m, KEYS[9], {})
-  return refusal
-end
+if not tx then return refuse(m, KEYS[9], { 'TXLOAD' }) end
+if tx.st ~= 'captured' then return refuse(m, KEYS[9], { 'STATE', tx.st }) end
+if tx.rf.n ~= tonumber(ARGV[9]) then return refuse(m, KEYS[9], { 'STALE' }) end
 
 local refund_id, refunded = ARGV[8], tonumber(ARGV[10])
 local reverse, restore = tonumber(ARGV[12]), tonumber(ARGV[13])

@@ -6,17 +6,10 @@
 --       | {'EXPIRED'} | {'STATE', status}
 -- outcome: "authorization_id|member_id|released|available|pending|held"
 local now = tonumber(ARGV[1])
-local replay = remembered(KEYS[8], ARGV[2])
-if replay then return replay end
-local m = open(KEYS, now)
-if not m then return { 'LOAD' } end
-if m.prog ~= ARGV[4] then return { 'NOT_FOUND' } end
-mature(m)
+local m, reply = begin(KEYS, now, KEYS[8], ARGV[2], ARGV[4])
+if not m then return reply end
 local tx, refusal = authorized_tx(m, ARGV[6])
-if refusal then
-  commit(m, KEYS[9], {})
-  return refusal
-end
+if refusal then return refuse(m, KEYS[9], refusal) end
 local released = tx.held
 give_back(m, tx.hlots, released, 'void', true, 'Authorisation of receipt ' .. tx.rn .. ' voided', now, tx, nil)
 if released == 0 then

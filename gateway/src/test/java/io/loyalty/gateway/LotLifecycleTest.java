@@ -38,6 +38,19 @@ class LotLifecycleTest extends GatewayTest {
   }
 
   @Test
+  void aRefusedPurchaseStillKeepsTheMaturingItTriggered() {
+    String till = gw.till(gw.program(new JsonObject().put("pending_days", 14)));
+    String member = gw.member(till);
+    gw.purchase(till, "p", TestGateway.purchase(member, "R-1", 100_000, null));
+    gw.clock.advance(Duration.ofDays(14));
+    Response refused = gw.purchase(till, "too-much", TestGateway.purchase(member, "R-2", 100_000, 51));
+    assertThat(refused.json().getString("code")).isEqualTo("insufficient_points");
+    assertThat(refused.json().getLong("max_redeemable_points")).isEqualTo(50);
+    assertThat(gw.memberView(till, member).getJsonObject("balance")).isEqualTo(balance(50, 0));
+    assertThat(kinds(till, member)).containsExactly("activate", "accrue");
+  }
+
+  @Test
   void lotsExpireAndRedemptionTakesTheEarliestExpiringFirst() {
     String till = gw.till(gw.program(new JsonObject().put("expiry_days", 30).put("max_redeem_share_bp", 10_000)));
     String member = gw.member(till);
