@@ -12,17 +12,28 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /** Authorise, then capture or void; holds that expire; the state machine and its races. */
 class AuthorizationTest extends GatewayTest {
 
   /** A till in a fresh program and a member with 200 available points (5% of 4 000 ₽). */
+  static final Map<String, String> TILL_BY_MEMBER = new ConcurrentHashMap<>();
+
+  @AfterAll
+  static void postgresExplainsEveryBalance() {
+    gw.assertPostgresExplainsEveryBalance(TILL_BY_MEMBER);
+  }
+
   record Setup(String program, String till, String member) {
     static Setup create(JsonObject config) {
       String program = gw.program(config);
       String till = gw.till(program);
       String member = gw.member(till);
+      TILL_BY_MEMBER.put(member, till);
       assertThat(gw.purchase(till, "seed", TestGateway.purchase(member, "R-0", 400_000, null)).json()
           .getJsonObject("balance").getLong("available")).isEqualTo(200);
       return new Setup(program, till, member);

@@ -9,10 +9,26 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /** Returns: accrual reversed and redeemed points restored in proportion, exactly once, never more than the whole. */
 class RefundTest extends GatewayTest {
+  static final Map<String, String> TILL_BY_MEMBER = new ConcurrentHashMap<>();
+
+  @AfterAll
+  static void postgresExplainsEveryBalance() {
+    gw.assertPostgresExplainsEveryBalance(TILL_BY_MEMBER);
+  }
+
+  /** A member in the till's program, remembered for the final check. */
+  static String member(String till) {
+    String member = gw.member(till);
+    TILL_BY_MEMBER.put(member, till);
+    return member;
+  }
 
   static Response refund(String till, String key, JsonObject body) {
     return gw.call("POST", "/v1/refunds", till, key, body.encode());
@@ -29,7 +45,7 @@ class RefundTest extends GatewayTest {
   @Test
   void partialThenTheRestThenOneTooMany() {
     String till = gw.till(gw.program(new JsonObject().put("expiry_days", 365)));
-    String member = gw.member(till);
+    String member = member(till);
     gw.purchase(till, "grant", TestGateway.purchase(member, "R-0", 400_000, null)); // 200 points
     // 1 000 ₽ paying 100 points: 45 accrued on the 900 ₽ paid; balance 100 + 45
     JsonObject p = gw.purchase(till, "p", TestGateway.purchase(member, "R-1", 100_000, 100)).json();
@@ -64,7 +80,7 @@ class RefundTest extends GatewayTest {
   @Test
   void refundByLinesReversesOnlyWhatTheEligibleLinesEarned() {
     String till = gw.till(gw.program(new JsonObject().put("excluded_categories", new JsonArray().add("tobacco"))));
-    String member = gw.member(till);
+    String member = member(till);
     JsonObject body = new JsonObject().put("member", new JsonObject().put("id", member))
         .put("receipt", new JsonObject().put("number", "R-1").put("total_minor", 100_000).put("lines", new JsonArray()
             .add(new JsonObject().put("sku", "milk").put("category", "dairy").put("amount_minor", 60_000))
@@ -89,7 +105,7 @@ class RefundTest extends GatewayTest {
   void accrualAlreadySpentIsAShortfallUnlessTheProgramAllowsNegativeBalances() {
     for (boolean allowNegative : new boolean[] {false, true}) {
       String till = gw.till(gw.program(new JsonObject().put("allow_negative_balance", allowNegative)));
-      String member = gw.member(till);
+      String member = member(till);
       String tx = gw.purchase(till, "p", TestGateway.purchase(member, "R-1", 100_000, null)).json()
           .getString("transaction_id"); // 50 points
       // spend them: 50 points on a 200 ₽ receipt (cap 60), accruing 5% of the 150 ₽ paid = 7
@@ -122,7 +138,7 @@ class RefundTest extends GatewayTest {
   void pointsRestoredFromALotThatExpiredMeanwhileGetTheGracePeriod() {
     String till = gw.till(gw.program(new JsonObject().put("expiry_days", 30).put("restore_grace_days", 30)
         .put("max_redeem_share_bp", 10_000)));
-    String member = gw.member(till);
+    String member = member(till);
     gw.purchase(till, "grant", TestGateway.purchase(member, "R-0", 200_000, null)); // 100 points, expire day 30
     gw.clock.advance(Duration.ofDays(1));
     // a 100 ₽ receipt paid wholly by 100 points: nothing accrues
@@ -139,7 +155,7 @@ class RefundTest extends GatewayTest {
   @Test
   void onlyCapturedTransactionsCanBeRefunded() {
     String till = gw.till(gw.program(new JsonObject()));
-    String member = gw.member(till);
+    String member = member(till);
     gw.purchase(till, "grant", TestGateway.purchase(member, "R-0", 200_000, null)); // 100 points
     String auth = gw.call("POST", "/v1/authorizations", till, "a", TestGateway.purchase(member, "A-1", 100_000, 50)
         .encode()).json().getString("authorization_id");

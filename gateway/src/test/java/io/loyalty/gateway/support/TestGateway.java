@@ -188,6 +188,38 @@ public final class TestGateway implements AutoCloseable {
         + options.getDatabase(), options.getUser(), options.getPassword());
   }
 
+  /**
+   * The durability check every scenario ends with: once written behind, each member's PostgreSQL ledger sums to
+   * the balance the API reports (available, pending and held), and a wiped-and-reloaded Redis shows the same.
+   *
+   * @param tillByMember a till of each member's program
+   */
+  public void assertPostgresExplainsEveryBalance(Map<String, String> tillByMember) {
+    awaitDrained();
+    Map<String, JsonObject> views = new HashMap<>();
+    try (Connection sql = sql()) {
+      for (Map.Entry<String, String> member : tillByMember.entrySet()) {
+        JsonObject view = memberView(member.getValue(), member.getKey());
+        views.put(member.getKey(), view);
+        try (var st = sql.prepareStatement("SELECT coalesce(sum(available_delta), 0), coalesce(sum(pending_delta), 0), "
+            + "coalesce(sum(held_delta), 0) FROM ledger WHERE member_id = ?::uuid")) {
+          st.setString(1, member.getKey());
+          var rs = st.executeQuery();
+          rs.next();
+          JsonObject balance = view.getJsonObject("balance");
+          assertThat(new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)}).as("ledger of " + member.getKey())
+              .containsExactly(balance.getLong("available"), balance.getLong("pending"), balance.getLong("held"));
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    awaitDrained(); // reading the views may have matured lots
+    restart(() -> redis().flushall());
+    tillByMember.forEach((member, till) -> assertThat(memberView(till, member)).as("reloaded " + member)
+        .isEqualTo(views.get(member)));
+  }
+
   /** Waits until every shard stream is empty: everything acknowledged so far is in PostgreSQL. */
   public void awaitDrained() {
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
