@@ -143,6 +143,33 @@ class WriteBehindTest extends GatewayTest {
     }
   }
 
+  @Test
+  void anEntryThatCannotBeWrittenIsSetAsideAndDoesNotBlockTheOthers() throws Exception {
+    String till = gw.till(gw.program(new JsonObject()));
+    String member = gw.member(till);
+    gw.awaitDrained();
+    // Two entries that can never be written, in the shard of real purchases sent right behind them.
+    gw.restart(() -> {
+      String stream = Keys.stream(java.util.UUID.fromString(member));
+      gw.redis().xadd(stream, Map.of("e", "{not json"));
+      gw.redis().xadd(stream, Map.of("e", new JsonObject().put("m", java.util.UUID.randomUUID().toString())
+          .put("p", "nowhere").put("s", 1).put("a", 0).put("pe", 0).put("h", 0).put("sp", 0).put("t", 0)
+          .put("l", new JsonArray().add(new JsonObject().put("s", 1).put("k", "adjust").put("p", 1).put("da", 1)
+              .put("dpe", 0).put("dh", 0).put("r", "member that does not exist").put("at", 0))).encode()));
+    });
+    TestGateway.sleep(1500); // the worker meets the bad entries alone first, and fails
+    for (int i = 0; i < 5; i++) {
+      gw.purchase(till, "after-poison-" + i, TestGateway.purchase(member, "R-" + i, 100_000, null));
+    }
+    gw.awaitDrained();
+    try (Connection sql = gw.sql()) {
+      assertThat(ledgerSums(sql, member)).containsExactly(250, 0, 0);
+    }
+    assertThat(gw.redis().xlen(Keys.deadLetters(Keys.shard(java.util.UUID.fromString(member))))).isEqualTo(2);
+    assertThat(gw.call("GET", "/metrics", null, null, null).raw().body())
+        .contains("loyalty_writebehind_dead_letters_entries_total 2.0");
+  }
+
   static long[] ledgerSums(Connection sql, String member) throws Exception {
     try (PreparedStatement st = sql.prepareStatement("SELECT coalesce(sum(available_delta), 0), "
         + "coalesce(sum(pending_delta), 0), coalesce(sum(held_delta), 0) FROM ledger WHERE member_id = ?::uuid")) {

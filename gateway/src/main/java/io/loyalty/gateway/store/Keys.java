@@ -56,6 +56,11 @@ public final class Keys {
     return tag(shard) + "wb";
   }
 
+  /** Entries that could not be written to PostgreSQL on their own, kept for an operator to inspect. */
+  public static String deadLetters(int shard) {
+    return tag(shard) + "wb-dead";
+  }
+
   /** Members of the shard by the expiry of their earliest hold, for the hold sweeper. */
   public static String holdsDue(int shard) {
     return tag(shard) + "holds-due";

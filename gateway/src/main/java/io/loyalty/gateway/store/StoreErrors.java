@@ -22,7 +22,7 @@ public final class StoreErrors {
     return isOutage(e) ? new ApiException(ErrorCode.STORE_UNAVAILABLE, "Try again shortly") : null;
   }
 
-  static boolean isOutage(Throwable e) {
+  public static boolean isOutage(Throwable e) {
     if (e instanceof RedisCommandExecutionException ex) {
       String message = String.valueOf(ex.getMessage());
       return message.startsWith("OOM") || message.startsWith("LOADING") || message.startsWith("BUSY")
@@ -36,6 +36,9 @@ public final class StoreErrors {
       String state = String.valueOf(pg.getSqlState());
       // 08: connection exception, 53: insufficient resources, 57: operator intervention (e.g. shutdown)
       return state.startsWith("08") || state.startsWith("53") || state.startsWith("57");
+    }
+    if (e instanceof io.vertx.core.json.DecodeException) {
+      return false;
     }
     return e instanceof VertxException || (e.getCause() != null && e.getCause() != e && isOutage(e.getCause()));
   }

@@ -8,6 +8,7 @@ import io.lettuce.core.XAutoClaimArgs;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import io.loyalty.gateway.store.Keys;
+import io.loyalty.gateway.store.StoreErrors;
 import io.loyalty.gateway.store.Redis;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -48,6 +49,7 @@ public final class WriteBehind {
   private final AtomicLong lagMillis = new AtomicLong();
   private final Counter flushedEntries;
   private final Counter failedBatches;
+  private final Counter deadLetters;
   private final Timer batchTimer;
   /** True after a failure or a claim: read this consumer's own pending entries before new ones. */
   private boolean recovering = true;
@@ -71,6 +73,8 @@ public final class WriteBehind {
         .description("Stream entries written to PostgreSQL").register(registry);
     failedBatches = Counter.builder("loyalty.writebehind.failures")
         .description("Batches that failed and will be retried").register(registry);
+    deadLetters = Counter.builder("loyalty.writebehind.dead.letters").baseUnit("entries")
+        .description("Entries that failed alone and were moved to the dead-letter stream").register(registry);
     batchTimer = Timer.builder("loyalty.writebehind.batch").description("Time to write one batch to PostgreSQL")
         .publishPercentileHistogram().register(registry);
   }
@@ -119,20 +123,26 @@ public final class WriteBehind {
         });
   }
 
-  /** Reads up to one batch per shard: this consumer's pending entries while recovering, new ones otherwise. */
+  /**
+   * Reads up to one batch per shard of new entries and, while recovering, this consumer's pending ones too: a
+   * pending entry that cannot be written then always meets entries that can, which is how it is told apart.
+   */
   private Future<List<Entry>> read() {
-    String offset = recovering ? "0" : ">";
+    List<String> offsets = recovering ? List.of("0", ">") : List.of(">");
     List<Future<List<StreamMessage<String, String>>>> reads = new ArrayList<>();
+    List<Integer> shards = new ArrayList<>();
     for (int shard = 0; shard < Keys.SHARDS; shard++) {
-      XReadArgs.StreamOffset<String> from = XReadArgs.StreamOffset.from(Keys.stream(shard), offset);
-      reads.add(redis.call(c -> c.xreadgroup(Consumer.from(GROUP, consumer), XReadArgs.Builder.count(batchSize), from)));
+      for (String offset : offsets) {
+        XReadArgs.StreamOffset<String> from = XReadArgs.StreamOffset.from(Keys.stream(shard), offset);
+        reads.add(redis.call(c -> c.xreadgroup(Consumer.from(GROUP, consumer), XReadArgs.Builder.count(batchSize), from)));
+        shards.add(shard);
+      }
     }
     return Future.all(reads).map(all -> {
       List<Entry> batch = new ArrayList<>();
-      for (int shard = 0; shard < Keys.SHARDS; shard++) {
-        for (StreamMessage<String, String> message : reads.get(shard).result()) {
-          String body = message.getBody() == null ? null : message.getBody().get("e");
-          batch.add(new Entry(shard, message.getId(), body == null ? null : new JsonObject(body)));
+      for (int i = 0; i < reads.size(); i++) {
+        for (StreamMessage<String, String> message : reads.get(i).result()) {
+          batch.add(new Entry(shards.get(i), message.getId(), message.getBody() == null ? null : message.getBody().get("e")));
         }
       }
       return batch;
@@ -141,13 +151,52 @@ public final class WriteBehind {
 
   private Future<Integer> flush(List<Entry> batch) {
     long started = System.nanoTime();
-    List<JsonObject> events = batch.stream().map(Entry::event).filter(e -> e != null).toList();
-    Future<Void> written = events.isEmpty() ? Future.succeededFuture()
-        : pool.withTransaction(conn -> Batch.write(conn, events));
-    return written.compose(v -> acknowledge(batch)).map(v -> {
-      batchTimer.record(Duration.ofNanos(System.nanoTime() - started));
-      flushedEntries.increment(events.size());
-      return batch.size();
+    return write(batch)
+        .recover(e -> StoreErrors.isOutage(e) || batch.size() == 1 ? Future.failedFuture(e) : isolate(batch, e))
+        .compose(v -> acknowledge(batch)).map(v -> {
+          batchTimer.record(Duration.ofNanos(System.nanoTime() - started));
+          flushedEntries.increment(batch.size());
+          return batch.size();
+        });
+  }
+
+  private Future<Void> write(List<Entry> entries) {
+    List<JsonObject> events;
+    try {
+      events = entries.stream().map(Entry::body).filter(b -> b != null).map(JsonObject::new).toList();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return events.isEmpty() ? Future.succeededFuture() : pool.withTransaction(conn -> Batch.write(conn, events));
+  }
+
+  /**
+   * After a batch failed for a reason other than an outage: writes its entries one by one. Those that fail alone
+   * while others succeed are poison (bad data), and go to the shard's dead-letter stream instead of blocking
+   * every write behind them. If all fail, the cause is not in the entries: the batch fails and is retried.
+   */
+  private Future<Void> isolate(List<Entry> batch, Throwable cause) {
+    List<Entry> failed = new ArrayList<>();
+    Future<Void> chain = Future.succeededFuture();
+    for (Entry entry : batch) {
+      chain = chain.compose(v -> write(List.of(entry)).recover(e -> {
+        failed.add(entry);
+        return Future.succeededFuture();
+      }));
+    }
+    return chain.compose(v -> {
+      if (failed.size() == batch.size()) {
+        return Future.failedFuture(cause);
+      }
+      List<Future<?>> moved = new ArrayList<>();
+      for (Entry entry : failed) {
+        LOG.error("write-behind entry {} on shard {} cannot be written; moved to {}: {}", entry.id(), entry.shard(),
+            Keys.deadLetters(entry.shard()), cause.toString());
+        deadLetters.increment();
+        moved.add(redis.call(c -> c.xadd(Keys.deadLetters(entry.shard()), java.util.Map.of("id", entry.id(),
+            "e", entry.body() == null ? "" : entry.body(), "error", String.valueOf(cause.getMessage())))));
+      }
+      return Future.all(moved).mapEmpty();
     });
   }
 
@@ -210,6 +259,7 @@ public final class WriteBehind {
     });
   }
 
-  private record Entry(int shard, String id, JsonObject event) {
+  /** A stream entry; body null when it was deleted but not acknowledged (see acknowledge). */
+  private record Entry(int shard, String id, String body) {
   }
 }
