@@ -42,8 +42,7 @@ mature(m) -- released points whose lot expired during the hold expire now
 tx.st, tx.red, tx.sav, tx.acc = 'captured', redeem, saved, accrued
 tx.rlots, tx.hlots, tx.held = tx.hlots, nil, 0
 tx.atot, tx.tot, tx.el = tx.tot, total, eligible
-if ARGV[11] ~= '' then tx.lines = cjson.decode(ARGV[11]) end
-tx_put(m, tx)
+tx_put(m, tx, ARGV[11] ~= '' and ARGV[11] or nil)
 local outcome = table.concat({ tx.id, m.id, fmt(accrued), status, fmt(redeem), fmt(total), fmt(total - saved),
   fmt(saved), fmt(m.a), fmt(m.pe), fmt(m.h), fmt(m.sp), tier_fields(tiers, m.sp) }, '|')
 remember(KEYS[8], ARGV[2], outcome, tonumber(ARGV[3]))

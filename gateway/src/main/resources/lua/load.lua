@@ -4,7 +4,7 @@
 -- ARGV: 1 cjson array of member hash fields and values (strings),
 --       2 cjson array of lots, four strings each: lot id, lots-hash value, zset ('pending'|'available'), score,
 --       3 cjson array of transactions, three strings each: id, record, hold expiry ('' unless authorised),
---       4 now_ms, then per idempotency record: value, ttl_seconds
+--       4 (unused), then per idempotency record: value, ttl_seconds
 -- Returns 1 when loaded, 0 when a copy was already there.
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(cjson.decode(ARGV[1])))
@@ -16,7 +16,7 @@ end
 local txs = cjson.decode(ARGV[3])
 for i = 1, #txs, 3 do
   redis.call('HSET', KEYS[5], txs[i], txs[i + 1])
-  redis.call('ZADD', KEYS[7], ARGV[4], txs[i])
+  redis.call('ZADD', KEYS[7], wall_ms(), txs[i])
   if txs[i + 2] ~= '' then redis.call('ZADD', KEYS[6], txs[i + 2], txs[i]) end
 end
 for i = 8, #KEYS do

@@ -1,13 +1,15 @@
 -- Shared prelude, prepended to every member script when it is loaded; it defines locals only.
 -- A member's hot copy lives in seven keys that share one hash tag (one Redis Cluster slot):
 --   KEYS[1] member hash: id prog seq a (available) pe (pending) h (held) d (debt behind a negative balance)
---           sp (lifetime spend) ph cd ext cpd cmk cr
+--           sp (lifetime spend) due (nothing matures before this time) ph cd ext cpd cmk cr
 --   KEYS[2] lots hash: lot id -> "points|remaining|activate_at|expire_at" (expire_at -1: never)
 --   KEYS[3] pending lots zset, score activate_at
 --   KEYS[4] available lots zset, score expire_at (+inf: never); ties break on the zero-padded id, i.e. age
 --   KEYS[5] transactions hash: transaction id -> cjson record (purchases and authorisations, see below)
 --   KEYS[6] holds zset: authorisation id, score: when its hold expires
---   KEYS[7] transaction ages zset: transaction id, score: last change (records idle for TX_HOT_MS are pruned)
+--   KEYS[7] transaction ages zset: transaction id, score: last change in Redis server (wall) time; records idle
+--           for TX_HOT_MS are dropped from Redis (PostgreSQL has them long since; they are reloaded on demand).
+--           Wall time, not the business clock: a record may only go once it has certainly been written behind.
 -- Invariants: a + d = sum of remaining points of available lots; pe = that of pending lots; h = sum of held
 -- points of authorised transactions; d >= 0 and d > 0 only when a < 0.
 -- Times are epoch milliseconds. Every change appends a ledger entry with the next member seq, and commit()
@@ -21,6 +23,15 @@
 --   at (occurred), s (member seq of its last change) }
 
 local TX_HOT_MS = 7 * 86400000
+-- Lots read per step when taking points (a regular customer may have thousands of lots).
+local TAKE_CHUNK = 8
+-- One commit in this many also drops the member's idle transaction records.
+local PRUNE_EVERY = 32
+
+local function wall_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 
 local function fmt(n)
   return string.format('%d', n)
@@ -52,13 +63,23 @@ local function score(exp)
   return exp < 0 and '+inf' or exp
 end
 
+-- The member's next maturing time may move earlier: a lot was added or returned, a hold placed.
+local function due_by(m, at)
+  if at >= 0 and at < m.due then m.due = at end
+end
+
+local function first_score(key)
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  return first[2] and first[2] ~= 'inf' and tonumber(first[2]) or nil
+end
+
 -- The member's state, or nil when it is not loaded into Redis.
 local function open(K, now)
-  local v = redis.call('HMGET', K[1], 'id', 'prog', 'seq', 'a', 'pe', 'h', 'sp', 'd')
+  local v = redis.call('HMGET', K[1], 'id', 'prog', 'seq', 'a', 'pe', 'h', 'sp', 'd', 'due')
   if not v[1] then return nil end
   return { K = K, now = now, id = v[1], prog = v[2], seq = tonumber(v[3]), a = tonumber(v[4]),
            pe = tonumber(v[5]), h = tonumber(v[6]), sp = tonumber(v[7]), d = tonumber(v[8] or '0'),
-           ledger = {}, touched = {}, txs = {} }
+           due = tonumber(v[9] or '0'), ledger = {}, touched = {}, txs = {} }
 end
 
 -- Appends a ledger entry. tx: the transaction it belongs to (nil for lot maturing).
@@ -79,9 +100,19 @@ local function tx_get(m, id)
   return raw and cjson.decode(raw) or nil
 end
 
--- Marks a transaction record changed; commit() saves it and writes it behind.
-local function tx_put(m, tx)
-  m.txs[tx.id] = tx
+-- Marks a transaction record changed; commit() saves it and writes it behind. raw_lines: the receipt lines as
+-- the JSON they arrived in, spliced into the record as they are (decoding and re-encoding them costs more than
+-- the rest of a purchase); nil to keep tx.lines.
+local function tx_put(m, tx, raw_lines)
+  m.txs[tx.id] = { tx = tx, lines = raw_lines }
+end
+
+-- cjson's encoding of a table, with a raw JSON value spliced in as one more member.
+local function encode_with(t, name, raw)
+  local encoded = cjson.encode(t)
+  if raw == nil then return encoded end
+  local rest = string.sub(encoded, 2)
+  return '{"' .. name .. '":' .. raw .. (rest == '}' and '' or ',') .. rest
 end
 
 -- Points that became available pay the debt of a negative balance first; returns what is left for the lot.
@@ -96,6 +127,7 @@ local function make_available(m, lot)
   if lot.remaining > 0 then
     lot_put(m, lot)
     redis.call('ZADD', m.K[4], score(lot.exp), lot.id)
+    due_by(m, lot.exp)
     touch(m, lot, 'available')
   else
     redis.call('HDEL', m.K[2], lot.id)
@@ -106,8 +138,10 @@ end
 -- Returns points held by an authorisation to its lots (see give_back); defined below.
 local give_back
 
--- Lazy activation, expiry of holds, then expiry of lots, for everything whose time has come.
+-- Lazy activation, expiry of holds, then expiry of lots, for everything whose time has come. Skipped (no Redis
+-- call at all) until the member's due time, which is then recomputed exactly.
 local function mature(m)
+  if m.due > m.now then return end
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', m.K[3], '-inf', m.now)) do
     local lot = lot_get(m, id)
     redis.call('ZREM', m.K[3], id)
@@ -135,6 +169,12 @@ local function mature(m)
     lot.remaining = 0
     touch(m, lot, 'expired')
   end
+  m.due = math.huge
+  for _, key in ipairs({ m.K[3], m.K[4], m.K[6] }) do
+    local at = first_score(key)
+    if at then due_by(m, at) end
+  end
+  m.dirty = true
 end
 
 -- Takes n points (n <= available lots) from available lots, earliest expiry first, each with a ledger entry of
@@ -142,25 +182,29 @@ end
 -- record shape [lot id, points, expire_at, lot points, activate_at].
 local function take(m, n, kind, to_held, reason, at, tx)
   local taken = {}
-  if n <= 0 then return taken end
-  for _, id in ipairs(redis.call('ZRANGE', m.K[4], 0, -1)) do
-    local lot = lot_get(m, id)
-    local amount = math.min(n, lot.remaining)
-    lot.remaining = lot.remaining - amount
-    n = n - amount
-    m.a = m.a - amount
-    if to_held then m.h = m.h + amount end
-    entry(m, kind, -amount, -amount, 0, to_held and amount or 0, lot, reason, at, tx)
-    if lot.remaining == 0 then
-      redis.call('ZREM', m.K[4], id)
-      redis.call('HDEL', m.K[2], id)
-      touch(m, lot, 'spent')
-    else
-      lot_put(m, lot)
-      touch(m, lot, 'available')
+  while n > 0 do
+    -- lots used up are removed, so the next ones are always at the front: read a few at a time, not all
+    local ids = redis.call('ZRANGE', m.K[4], 0, TAKE_CHUNK - 1)
+    if #ids == 0 then break end
+    for _, id in ipairs(ids) do
+      local lot = lot_get(m, id)
+      local amount = math.min(n, lot.remaining)
+      lot.remaining = lot.remaining - amount
+      n = n - amount
+      m.a = m.a - amount
+      if to_held then m.h = m.h + amount end
+      entry(m, kind, -amount, -amount, 0, to_held and amount or 0, lot, reason, at, tx)
+      if lot.remaining == 0 then
+        redis.call('ZREM', m.K[4], id)
+        redis.call('HDEL', m.K[2], id)
+        touch(m, lot, 'spent')
+      else
+        lot_put(m, lot)
+        touch(m, lot, 'available')
+      end
+      taken[#taken + 1] = { tonumber(id), amount, lot.exp, lot.points, lot.act }
+      if n == 0 then break end
     end
-    taken[#taken + 1] = { tonumber(id), amount, lot.exp, lot.points, lot.act }
-    if n == 0 then break end
   end
   return taken
 end
@@ -208,6 +252,7 @@ local function accrue(m, points, at, pending_ms, expiry_ms, reason, tx)
     m.pe = m.pe + points
     lot_put(m, lot)
     redis.call('ZADD', m.K[3], lot.act, lot.id)
+    due_by(m, lot.act)
     entry(m, 'accrue', points, 0, points, 0, lot, reason .. ' (pending)', at, tx)
     touch(m, lot, 'pending')
     return tonumber(lot.id), 'pending'
@@ -287,29 +332,38 @@ end
 -- Saves the member and the changed transactions and, when anything changed, appends one event to the
 -- write-behind stream.
 local function commit(m, stream, extra)
-  if #m.ledger == 0 and next(m.txs) == nil then return end
+  if #m.ledger == 0 and next(m.txs) == nil then
+    if m.dirty then redis.call('HSET', m.K[1], 'due', m.due == math.huge and '9e15' or fmt(m.due)) end
+    return
+  end
   redis.call('HSET', m.K[1], 'seq', fmt(m.seq), 'a', fmt(m.a), 'pe', fmt(m.pe), 'h', fmt(m.h), 'sp', fmt(m.sp),
-    'd', fmt(m.d))
+    'd', fmt(m.d), 'due', m.due == math.huge and '9e15' or fmt(m.due))
   local lots = {}
   for _, lot in pairs(m.touched) do lots[#lots + 1] = lot end
   local txs = {}
-  for id, tx in pairs(m.txs) do
+  local wall = next(m.txs) and wall_ms()
+  for id, changed in pairs(m.txs) do
+    local tx = changed.tx
     tx.s = m.seq
-    local encoded = cjson.encode(tx)
+    if changed.lines then tx.lines = nil end
+    local encoded = encode_with(tx, 'lines', changed.lines)
     redis.call('HSET', m.K[5], id, encoded)
-    redis.call('ZADD', m.K[7], m.now, id)
+    redis.call('ZADD', m.K[7], wall, id)
     txs[#txs + 1] = encoded
   end
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', m.K[7], '-inf', m.now - TX_HOT_MS)) do
-    if not redis.call('ZSCORE', m.K[6], id) then
-      redis.call('HDEL', m.K[5], id)
-      redis.call('ZREM', m.K[7], id)
+  if m.seq % PRUNE_EVERY == 0 then
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', m.K[7], '-inf', (wall or wall_ms()) - TX_HOT_MS)) do
+      if not redis.call('ZSCORE', m.K[6], id) then
+        redis.call('HDEL', m.K[5], id)
+        redis.call('ZREM', m.K[7], id)
+      end
     end
   end
   local event = { m = m.id, p = m.prog, s = m.seq, a = m.a, pe = m.pe, h = m.h, sp = m.sp, d = m.d, t = m.now,
-                  l = m.ledger, lots = lots, txs = txs }
+                  l = m.ledger, lots = lots }
   for k, v in pairs(extra) do event[k] = v end
-  redis.call('XADD', stream, '*', 'e', cjson.encode(event))
+  -- the records go in as the JSON already made above, not escaped into strings
+  redis.call('XADD', stream, '*', 'e', encode_with(event, 'txs', '[' .. table.concat(txs, ',') .. ']'))
 end
 
 -- Refuses a request after begin(): nothing the request asked for happens, but the maturing that begin() did is

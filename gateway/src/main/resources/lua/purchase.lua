@@ -44,7 +44,7 @@ local base = ARGV[15] == '1' and eligible - saved or eligible
 local accrued = floordiv(base * rate, 10000 * pv)
 local receipt = ARGV[9]
 local tx = { id = ARGV[7], kind = authorize and 'authorization' or 'purchase', p = m.prog, till = ARGV[8],
-             rn = receipt, tot = total, el = eligible, lines = cjson.decode(ARGV[20]), at = at,
+             rn = receipt, tot = total, el = eligible, at = at,
              rf = { n = 0, tot = 0, el = 0, rev = 0, rst = 0, sku = {} } }
 redis.call('SET', KEYS[10], m.id, 'PX', TX_HOT_MS)
 
@@ -56,6 +56,7 @@ if authorize then
   tx.eacc = accrued
   tx.xat = now + tonumber(ARGV[22])
   redis.call('ZADD', KEYS[6], tx.xat, tx.id)
+  due_by(m, tx.xat)
   redis.call('ZADD', KEYS[11], 'LT', tx.xat, m.id)
   if redeem == 0 then
     entry(m, 'authorize', 0, 0, 0, 0, nil, 'Authorised receipt ' .. receipt .. ' (no points held)', at, tx)
@@ -79,7 +80,7 @@ else
   outcome = table.concat({ tx.id, m.id, fmt(accrued), status, fmt(redeem), fmt(total), fmt(total - saved),
     fmt(saved), fmt(m.a), fmt(m.pe), fmt(m.h), fmt(m.sp), tier_fields(tiers, m.sp) }, '|')
 end
-tx_put(m, tx)
+tx_put(m, tx, ARGV[20])
 remember(KEYS[8], ARGV[2], outcome, tonumber(ARGV[3]))
 commit(m, KEYS[9], { idem = { k = ARGV[6], fp = ARGV[2], o = outcome, till = ARGV[8] } })
 return { 'OK', outcome }

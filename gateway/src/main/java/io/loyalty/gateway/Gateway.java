@@ -67,7 +67,7 @@ public final class Gateway {
       Pool pool = Database.pool(vertx, config.databaseUrl(), config.databasePoolSize());
       ProgramRegistry programs = new ProgramRegistry(pool);
       Members members = new Members(pool, redis, clock, config.idempotencyTtlSeconds());
-      Transactions transactions = new Transactions(pool, redis, members, clock);
+      Transactions transactions = new Transactions(pool, redis, members);
       InFlight inFlight = new InFlight();
       Purchases purchases = new Purchases(programs, members, redis, clock, inFlight, config.idempotencyTtlSeconds(),
           config.writeBehindMaxBacklogEntries(), registry);

@@ -145,7 +145,7 @@ class RefundTest extends GatewayTest {
     String tx = gw.purchase(till, "p", TestGateway.purchase(member, "R-1", 10_000, 100)).json().getString("transaction_id");
     gw.clock.advance(Duration.ofDays(39)); // day 40: the lot they came from has expired
     JsonObject refunded = refund(till, "r", byAmount(tx, 10_000)).json();
-    assertThat(refunded.getLong("restored_points")).isEqualTo(100);
+    assertThat(refunded.getLong("restored_points")).as(refunded.encode()).isEqualTo(100);
     JsonObject view = gw.memberView(till, member);
     assertThat(view.getJsonObject("balance")).isEqualTo(balance(100, 0, 0));
     assertThat(view.getJsonObject("next_expiry")).isEqualTo(new JsonObject().put("points", 100)

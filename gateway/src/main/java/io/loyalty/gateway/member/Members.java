@@ -161,8 +161,7 @@ public final class Members {
       asArray(row.getValue("transactions")).forEach(t -> ((JsonArray) t).forEach(transactions::add));
       List<String> keys = new ArrayList<>(List.of(Keys.member(id)));
       long nowMillis = clock.millis();
-      List<String> args = new ArrayList<>(List.of(fields.encode(), lots.encode(), transactions.encode(),
-          Long.toString(nowMillis)));
+      List<String> args = new ArrayList<>(List.of(fields.encode(), lots.encode(), transactions.encode(), ""));
       for (Object o : asArray(row.getValue("idempotency"))) {
         JsonArray record = (JsonArray) o;
         long ttlSeconds = idempotencyTtlSeconds - (nowMillis - record.getLong(4)) / 1000;

@@ -13,7 +13,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.time.Clock;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -29,15 +28,13 @@ public final class Transactions {
   private final Pool pool;
   private final Redis redis;
   private final Members members;
-  private final Clock clock;
   /** Transaction to member: never changes, so it never goes stale. */
   private final Cache<UUID, UUID> owners = Caffeine.newBuilder().maximumSize(MAX_CACHED).build();
 
-  public Transactions(Pool pool, Redis redis, Members members, Clock clock) {
+  public Transactions(Pool pool, Redis redis, Members members) {
     this.pool = pool;
     this.redis = redis;
     this.members = members;
-    this.clock = clock;
   }
 
   /** A transaction and its member. */
@@ -93,7 +90,7 @@ public final class Transactions {
       }
       String[] keys = Keys.member(member, Keys.transactionIndex(transaction));
       Supplier<Future<List<Object>>> load = () -> redis.run(Script.TXLOAD, keys, transaction.toString(),
-          row.getString("record"), Long.toString(clock.millis()));
+          row.getString("record"));
       return members.runLoading(member, load).map(true);
     });
   }

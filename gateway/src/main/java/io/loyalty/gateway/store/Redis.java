@@ -44,9 +44,11 @@ public final class Redis implements AutoCloseable {
     }
   }
 
-  /** Runs one command and completes on the caller's Vert.x context. */
+  /** Runs one command and completes on the caller's Vert.x context (or on Lettuce's thread outside Vert.x). */
   public <T> Future<T> call(Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command) {
-    return Future.fromCompletionStage(command.apply(connection.async()), Vertx.currentContext());
+    CompletionStage<T> stage = command.apply(connection.async());
+    io.vertx.core.Context context = Vertx.currentContext();
+    return context == null ? Future.fromCompletionStage(stage) : Future.fromCompletionStage(stage, context);
   }
 
   /** EVALSHA, falling back to EVAL when Redis lost its script cache (after a restart, say). */

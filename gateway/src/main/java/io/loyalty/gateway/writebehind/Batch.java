@@ -93,12 +93,12 @@ final class Batch {
             e.getString("rn"), uuidOrNull(e.getString("till")), e.getLong("at"));
       }
       for (Object o : list(event.getValue("txs"))) {
-        JsonObject tx = new JsonObject((String) o);
+        JsonObject tx = (JsonObject) o;
         JsonObject refunds = tx.getJsonObject("rf");
         Object[] row = {UUID.fromString(tx.getString("id")), member, program, UUID.fromString(tx.getString("till")),
             tx.getString("kind"), tx.getString("st"), tx.getString("rn"), tx.getLong("tot"), tx.getLong("el"),
             tx.getLong("red", 0L), tx.getLong("held", 0L), tx.getLong("acc", 0L),
-            refunds == null ? 0L : refunds.getLong("tot", 0L), (String) o, tx.getLong("s"), tx.getLong("at")};
+            refunds == null ? 0L : refunds.getLong("tot", 0L), tx.encode(), tx.getLong("s"), tx.getLong("at")};
         latestTransactions.merge((UUID) row[0], row, (a, b) -> (long) a[14] >= (long) b[14] ? a : b);
       }
       latestBalance.merge(member, event, (a, b) -> a.getLong("s") >= b.getLong("s") ? a : b);
