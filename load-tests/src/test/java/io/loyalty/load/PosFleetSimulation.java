@@ -40,7 +40,8 @@ import java.util.stream.Stream;
  * <p>System properties: {@code gateway} (default http://127.0.0.1:8080; loopback only), {@code adminToken}
  * (default: env GATEWAY_ADMIN_TOKEN), {@code tills} (50), {@code members} (2000), {@code rate} (arrivals per
  * second, 200), {@code seconds} (60), {@code p99Ms} (fail the run when the 99th percentile exceeds it; off by
- * default).
+ * default), {@code mix} ({@code fleet}, the mix above; or {@code purchases}: only purchases, for finding the
+ * highest sustained purchase rate).
  */
 public class PosFleetSimulation extends Simulation {
   private static final String GATEWAY = System.getProperty("gateway", "http://127.0.0.1:8080");
@@ -50,6 +51,7 @@ public class PosFleetSimulation extends Simulation {
   private static final double RATE = Double.parseDouble(System.getProperty("rate", "200"));
   private static final int SECONDS = Integer.getInteger("seconds", 60);
   private static final String P99_MS = System.getProperty("p99Ms");
+  private static final boolean PURCHASES_ONLY = "purchases".equals(System.getProperty("mix", "fleet"));
 
   private final HttpClient setupClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private final List<String> tillKeys = new ArrayList<>();
@@ -64,7 +66,8 @@ public class PosFleetSimulation extends Simulation {
 
     HttpProtocolBuilder protocol = http.baseUrl(GATEWAY).contentTypeHeader("application/json")
         .acceptHeader("application/json");
-    setUp(
+    PopulationBuilder[] populations = PURCHASES_ONLY ? new PopulationBuilder[] {arrivals(purchase("purchase"), 1.0)}
+        : new PopulationBuilder[] {
         arrivals(purchase("purchase"), 0.70),
         arrivals(scenario("lookup").feed(feeder()).exec(http("lookup")
             .get("/v1/members/lookup?phone=#{phoneQuery}").header("Authorization", "Bearer #{till}")
@@ -83,7 +86,8 @@ public class PosFleetSimulation extends Simulation {
                 .body(StringBody("{\"transaction_id\":\"#{transaction}\",\"amount_minor\":#{refundMinor}}"))
                 .check(status().is(201))), 0.05),
         arrivals(scenario("purchase+retry").feed(feeder()).exec(purchaseRequest("purchase (to retry)"),
-            purchaseRequest("retry").check(header("Idempotent-Replayed").is("true"))), 0.05))
+            purchaseRequest("retry").check(header("Idempotent-Replayed").is("true"))), 0.05)};
+    setUp(populations)
         .protocols(protocol)
         .maxDuration(Duration.ofSeconds(SECONDS + 60))
         .assertions(assertions());
