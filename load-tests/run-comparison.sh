@@ -114,7 +114,7 @@ gatling() {  # rate seconds -> "p50 p99 rps failed"
 }
 
 echo "   warm-up"
-gatling 200 10 >/dev/null
+gatling 300 30 >/dev/null
 BEST_RATE=0; BEST="- - - -"
 for rate in 250 500 750 1000 1500 2000 3000 4000 5000; do
   read -r p50 p99 rps ko <<<"$(gatling "$rate" "$RUN_SECONDS")"

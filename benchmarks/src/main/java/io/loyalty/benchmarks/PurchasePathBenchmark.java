@@ -94,8 +94,9 @@ public class PurchasePathBenchmark {
     for (int i = 0; i < BODIES; i++) {
       bodies[i] = Receipts.purchase(random, ids[picks[i]], 10, i % 3 == 0 ? "max" : null);
     }
-    writeBehind = new WriteBehind(vertx, redis, pool, registry, 500, 20, 30_000);
-    await(writeBehind.start());
+    writeBehind = new WriteBehind(redis, pool, registry, 500, 20, 30_000);
+    await(vertx.deployVerticle(writeBehind,
+        new io.vertx.core.DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER)));
   }
 
   @Benchmark
@@ -123,9 +124,8 @@ public class PurchasePathBenchmark {
 
   @TearDown
   public void tearDown() {
-    writeBehind.stop();
+    vertx.close().toCompletionStage().toCompletableFuture().join();
     redis.close();
-    vertx.close();
   }
 
   private static <T> T await(Future<T> future) throws Exception {

@@ -43,12 +43,10 @@ public final class Gateway {
 
   private final Vertx vertx;
   private final Redis redis;
-  private final WriteBehind writeBehind;
 
-  private Gateway(Vertx vertx, Redis redis, WriteBehind writeBehind) {
+  private Gateway(Vertx vertx, Redis redis) {
     this.vertx = vertx;
     this.redis = redis;
-    this.writeBehind = writeBehind;
   }
 
   public static Future<Gateway> start(Config config, Clock clock) {
@@ -79,7 +77,7 @@ public final class Gateway {
           new Authorizations(programs, members, transactions, redis, clock, inFlight, config.idempotencyTtlSeconds()),
           refunds,
           new Batches(programs, purchases, refunds, clock));
-      WriteBehind writeBehind = new WriteBehind(vertx, redis, pool, registry, config.writeBehindBatchSize(),
+      WriteBehind writeBehind = new WriteBehind(redis, pool, registry, config.writeBehindBatchSize(),
           config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis());
       HealthChecks readiness = HealthChecks.create(vertx)
           .register("redis", HEALTH_TIMEOUT_MILLIS, p -> redis.call(c -> c.ping())
@@ -87,7 +85,8 @@ public final class Gateway {
           .register("postgresql", HEALTH_TIMEOUT_MILLIS, p -> pool.query("SELECT 1").execute()
               .onComplete(r -> p.tryComplete(r.succeeded() ? Status.OK() : Status.KO())));
       return programs.refresh()
-          .compose(v -> writeBehind.start())
+          .compose(v -> vertx.deployVerticle(writeBehind,
+              new DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER)))
           .compose(v -> {
             vertx.setPeriodic(config.configRefreshMillis(), id -> programs.refresh());
             new HoldSweeper(redis, clock).start(vertx);
@@ -95,14 +94,13 @@ public final class Gateway {
                     v2 -> Api.router(v2, handlers, registry, readiness, openApi)),
                 new DeploymentOptions().setInstances(config.eventLoops()));
           })
-          .map(id -> new Gateway(vertx, redis, writeBehind))
+          .map(id -> new Gateway(vertx, redis))
           .onFailure(e -> redis.close());
     }).onFailure(e -> vertx.close());
   }
 
-  /** Stops listening, stops the write-behind worker (unflushed entries stay in Redis), closes connections. */
+  /** Stops listening and the write-behind worker (unflushed entries stay in Redis), closes connections. */
   public Future<Void> stop() {
-    writeBehind.stop();
     return vertx.close().eventually(() -> {
       redis.close();
       return Future.succeededFuture();

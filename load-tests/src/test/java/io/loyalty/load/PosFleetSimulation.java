@@ -64,8 +64,9 @@ public class PosFleetSimulation extends Simulation {
     }
     setUpFleet();
 
+    // Tills keep their connection open (HTTP keep-alive); they do not connect anew for every receipt.
     HttpProtocolBuilder protocol = http.baseUrl(GATEWAY).contentTypeHeader("application/json")
-        .acceptHeader("application/json");
+        .acceptHeader("application/json").shareConnections();
     PopulationBuilder[] populations = PURCHASES_ONLY ? new PopulationBuilder[] {arrivals(purchase("purchase"), 1.0)}
         : new PopulationBuilder[] {
         arrivals(purchase("purchase"), 0.70),

@@ -15,7 +15,6 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
@@ -28,17 +27,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Drains the shard streams into PostgreSQL. Each poll reads a batch from every shard (pipelined), writes it in one
- * transaction, and only then deletes and acknowledges the entries. It runs on wall-clock time (stream ids are
+ * transaction, and only then deletes and acknowledges the entries. Deployed on a worker thread: parsing and
+ * packing a batch is CPU work that must not hold up an event loop serving tills. It runs on wall-clock time (stream ids are
  * Redis server time), not on the gateway's business clock. A failed batch stays in this consumer's
  * pending list and is read again; entries left pending by a dead gateway are claimed after they sit idle.
  */
-public final class WriteBehind {
+public final class WriteBehind extends io.vertx.core.VerticleBase {
   public static final String GROUP = "writebehind";
   private static final Logger LOG = LoggerFactory.getLogger(WriteBehind.class);
   private static final long RETRY_DELAY_MILLIS = 1000;
   private static final long LAG_SAMPLE_MILLIS = 1000;
 
-  private final Vertx vertx;
   private final Redis redis;
   private final Pool pool;
   private final int batchSize;
@@ -56,9 +55,8 @@ public final class WriteBehind {
   private volatile boolean stopped;
   private long lastClaimMillis;
 
-  public WriteBehind(Vertx vertx, Redis redis, Pool pool, MeterRegistry registry, int batchSize,
-      long pollMillis, long claimIdleMillis) {
-    this.vertx = vertx;
+  public WriteBehind(Redis redis, Pool pool, MeterRegistry registry, int batchSize, long pollMillis,
+      long claimIdleMillis) {
     this.redis = redis;
     this.pool = pool;
     this.batchSize = batchSize;
@@ -79,7 +77,8 @@ public final class WriteBehind {
         .publishPercentileHistogram().register(registry);
   }
 
-  public Future<Void> start() {
+  @Override
+  public Future<?> start() {
     return ensureGroups().onSuccess(v -> {
       vertx.setPeriodic(LAG_SAMPLE_MILLIS, id -> sampleLag());
       poll();
@@ -99,8 +98,10 @@ public final class WriteBehind {
     return Future.all(groups).mapEmpty();
   }
 
-  public void stop() {
+  @Override
+  public Future<?> stop() {
     stopped = true;
+    return Future.succeededFuture();
   }
 
   private void poll() {
