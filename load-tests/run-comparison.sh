@@ -7,14 +7,14 @@
 # It prints a table and writes it, with the machine's facts and this command, into BENCHMARKS.md.
 #
 # Environment: REDIS_URL (default redis://127.0.0.1:6379), DATABASE_URL (default
-# postgresql://postgres@127.0.0.1:5432/test), RUN_SECONDS per measurement (default 20), GATEWAY_PORT (18089).
+# postgresql://postgres@127.0.0.1:5432/test), RUN_SECONDS per measurement (default 45; shorter runs measure the load generator's own start-up), GATEWAY_PORT (18089).
 # Loopback only; every run is bounded in time and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 DATABASE_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}
-RUN_SECONDS=${RUN_SECONDS:-20}
+RUN_SECONDS=${RUN_SECONDS:-45}
 GATEWAY_PORT=${GATEWAY_PORT:-18089}
 TOKEN=comparison-admin-token-0123456789
 REDIS_HOST=$(echo "$REDIS_URL" | sed -E 's#^redis://([^:/]+).*#\1#')
