@@ -153,7 +153,8 @@ $(psql "$DATABASE_URL" -Atc 'show server_version' | awk '{print "PostgreSQL " $1
 | 3. Gateway over HTTP, highest offered rate with p99 < 10 ms and no failure | ${BEST_RATE} offered (${best_rps:-0} served) | p50 ${best_p50} ms, p99 ${best_p99} ms |
 | 3. Gateway over HTTP at an offered 5 000 purchases/s | ${at5k_rps} served, ${at5k_ko} failed | p50 ${at5k_p50} ms, p99 ${at5k_p99} ms |
 
-Ratios: gateway / pgbench = $(ratio "$GW_RPS" "$PG_TPS"); gateway / redis-benchmark = $(ratio "$GW_RPS" "$REDIS_RPS").
+$( if [ "$BEST_RATE" = "0" ]; then echo "Ratios: n/a, no offered rate kept p99 under 10 ms with no failure (the lowest tried is 250/s)."; \
+   else echo "Ratios: gateway / pgbench = $(ratio "$GW_RPS" "$PG_TPS"); gateway / redis-benchmark = $(ratio "$GW_RPS" "$REDIS_RPS")."; fi )
 After the 5 000/s run the write-behind backlog drained to zero in ${DRAIN_SECONDS} s.
 <!-- comparison:end -->
 EOF
