@@ -1,6 +1,7 @@
 package io.loyalty.gateway;
 
 import io.loyalty.gateway.program.Secrets;
+import io.loyalty.gateway.reconcile.Reconciliation;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,20 +9,32 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
- * Starts the gateway from environment variables. Without REDIS_URL / DATABASE_URL it first starts embedded servers
- * keeping their data under GATEWAY_DATA_DIR, and a development admin token kept there too.
+ * The command line: with no command it serves (the gateway, from environment variables; without REDIS_URL /
+ * DATABASE_URL it first starts embedded servers keeping their data under GATEWAY_DATA_DIR, and a development
+ * admin token kept there too); {@code reconcile} compares Redis with PostgreSQL.
  */
-public final class Main {
+@Command(name = "loyalty-gateway", mixinStandardHelpOptions = true, subcommands = Main.Reconcile.class,
+    description = "Loyalty transaction gateway. Configured by environment variables (see README).")
+public final class Main implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
-  private Main() {
+  public static void main(String[] args) {
+    int code = new CommandLine(new Main()).execute(args);
+    System.exit(code);
   }
 
-  public static void main(String[] args) throws Exception {
+  /** Serves until the process is stopped. */
+  @Override
+  public Integer call() throws Exception {
     Config config = Config.fromEnv(System.getenv());
     Path dataDir = Path.of(config.dataDir()).toAbsolutePath();
     EmbeddedStores stores = EmbeddedStores.startMissing(config, dataDir);
@@ -36,6 +49,7 @@ public final class Main {
     }
     Config resolved = Config.fromEnv(env);
     Gateway gateway = Gateway.start(resolved, Clock.systemUTC()).toCompletionStage().toCompletableFuture().get();
+    CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
         gateway.stop().toCompletionStage().toCompletableFuture().get();
@@ -43,6 +57,7 @@ public final class Main {
         LOG.warn("error while stopping", e);
       }
       stores.close();
+      stopped.countDown();
     }));
     System.out.printf("""
 
@@ -55,6 +70,8 @@ public final class Main {
         resolved.databaseUrl(), config.embeddedDatabase() ? "  (embedded, data in " + dataDir.resolve("postgres") + ")" : "",
         config.adminToken() == null ? resolved.adminToken() + "  (development token, kept in " + dataDir.resolve("admin-token") + ")"
             : "(from GATEWAY_ADMIN_TOKEN)");
+    stopped.await();
+    return 0;
   }
 
   /** A random admin token, generated on first start and kept in the data folder so restarts keep it. */
@@ -67,5 +84,25 @@ public final class Main {
     Files.createDirectories(dataDir);
     Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
     return token;
+  }
+
+  @Command(name = "reconcile", mixinStandardHelpOptions = true,
+      description = "Compares every member's Redis state with PostgreSQL (REDIS_URL, DATABASE_URL) and prints the "
+          + "drift; exits 1 when there is drift (0 once repaired).")
+  static final class Reconcile implements Callable<Integer> {
+    @Option(names = "--repair", description = "Drop drifting hot copies so they reload from PostgreSQL.")
+    boolean repair;
+
+    @Override
+    public Integer call() throws Exception {
+      Config config = Config.fromEnv(System.getenv());
+      if (config.embeddedRedis() || config.embeddedDatabase()) {
+        System.err.println("reconcile needs REDIS_URL and DATABASE_URL (the embedded servers belong to the running "
+            + "gateway; their URLs are printed when it starts)");
+        return 2;
+      }
+      Reconciliation.Report report = Reconciliation.run(config.redisUrl(), config.databaseUrl(), repair, System.out);
+      return report.drifts().size() > report.repaired() ? 1 : 0;
+    }
   }
 }

@@ -17,6 +17,7 @@ public record Script(String name, String source, String sha) {
   public static final Script TXLOAD = load("txload");
   public static final Script SWEEP = load("sweep");
   public static final Script REFUND = load("refund");
+  public static final Script EVICT = load("evict");
 
   private static final String PRELUDE = "member";
 

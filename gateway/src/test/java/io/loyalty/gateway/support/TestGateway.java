@@ -82,6 +82,10 @@ public final class TestGateway implements AutoCloseable {
     return gateway;
   }
 
+  public Config config() {
+    return config;
+  }
+
   // ---- the API -------------------------------------------------------------------------------------------
 
   public record Response(int status, JsonObject json, HttpResponse<String> raw) {
