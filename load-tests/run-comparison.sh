@@ -104,7 +104,7 @@ for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$GATEWAY_PORT/health/ready" 
 gatling() {  # rate seconds -> "p50 p99 rps failed"
   local out
   out=$(mvn -q -B -Dstyle.color=never -pl load-tests gatling:test -Dmix=purchases -Dgateway="http://127.0.0.1:$GATEWAY_PORT" \
-    -DadminToken=$TOKEN -Drate="$1" -Dseconds="$2" -Dtills=20 -Dmembers=500 2>&1 || true)
+    -DadminToken=$TOKEN -Drate="$1" -Dseconds="$2" -Dtills=100 -Dmembers=500 2>&1 || true)
   local p50 p99 rps ko
   p50=$(echo "$out" | grep -E '50th percentile' | head -1 | awk -F'|' '{gsub(/[ ,]/,"",$2); print $2}')
   p99=$(echo "$out" | grep -E '99th percentile' | head -1 | awk -F'|' '{gsub(/[ ,]/,"",$2); print $2}')

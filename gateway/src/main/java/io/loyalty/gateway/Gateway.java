@@ -5,6 +5,7 @@ import io.loyalty.gateway.authorization.Authorizations;
 import io.loyalty.gateway.batch.Batches;
 import io.loyalty.gateway.authorization.HoldSweeper;
 import io.loyalty.gateway.http.InFlight;
+import io.loyalty.gateway.http.TillRateLimiter;
 import io.loyalty.gateway.member.Transactions;
 import io.loyalty.gateway.http.Api;
 import io.loyalty.gateway.http.ApiVerticle;
@@ -79,6 +80,7 @@ public final class Gateway {
           new Batches(programs, purchases, refunds, clock));
       WriteBehind writeBehind = new WriteBehind(redis, pool, registry, config.writeBehindBatchSize(),
           config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis());
+      TillRateLimiter limiter = new TillRateLimiter(programs, config.tillRequestsPerSecond(), config.tillBurstRequests());
       HealthChecks readiness = HealthChecks.create(vertx)
           .register("redis", HEALTH_TIMEOUT_MILLIS, p -> redis.call(c -> c.ping())
               .onComplete(r -> p.tryComplete(r.succeeded() ? Status.OK() : Status.KO())))
@@ -91,7 +93,7 @@ public final class Gateway {
             vertx.setPeriodic(config.configRefreshMillis(), id -> programs.refresh());
             new HoldSweeper(redis, clock).start(vertx);
             return vertx.deployVerticle(() -> new ApiVerticle(config.httpPort(),
-                    v2 -> Api.router(v2, handlers, registry, readiness, openApi)),
+                    v2 -> Api.router(v2, handlers, limiter, registry, readiness, openApi)),
                 new DeploymentOptions().setInstances(config.eventLoops()));
           })
           .map(id -> new Gateway(vertx, redis))

@@ -146,7 +146,8 @@ class GatewayCrashTest {
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     builder.environment().putAll(Map.of("REDIS_URL", stores.redisUrl(), "DATABASE_URL", stores.databaseUrl(),
         "GATEWAY_ADMIN_TOKEN", TestGateway.ADMIN_TOKEN, "GATEWAY_PORT", Integer.toString(port),
-        "GATEWAY_EVENT_LOOPS", "2", "WRITE_BEHIND_CLAIM_IDLE_MS", "500", "WRITE_BEHIND_POLL_MS", "5"));
+        "GATEWAY_EVENT_LOOPS", "2", "WRITE_BEHIND_CLAIM_IDLE_MS", "500", "WRITE_BEHIND_POLL_MS", "5",
+        "TILL_RATE_LIMIT_PER_SECOND", "1000000"));
     gateway = builder.start();
     long deadline = System.currentTimeMillis() + 60_000;
     while (System.currentTimeMillis() < deadline) {

@@ -51,8 +51,8 @@ public final class Api {
     this.registry = registry;
   }
 
-  public static Router router(Vertx vertx, Handlers h, PrometheusMeterRegistry registry, HealthChecks readiness,
-      Buffer openApiYaml) {
+  public static Router router(Vertx vertx, Handlers h, TillRateLimiter limiter, PrometheusMeterRegistry registry,
+      HealthChecks readiness, Buffer openApiYaml) {
     Api api = new Api(registry);
     Router router = Router.router(vertx);
     // keep in step with OPERATIONAL_PATHS
@@ -63,6 +63,7 @@ public final class Api {
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("content-type", "application/yaml")
         .end(openApiYaml));
 
+    router.routeWithRegex("/v1/(?!admin/).*").handler(limiter::handle); // before reading a body it may refuse
     router.route("/v1/batches").handler(BodyHandler.create(false).setBodyLimit(MAX_BATCH_BODY_BYTES));
     router.routeWithRegex("/v1/(?!batches$).*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     endpoints(h).forEach(endpoint -> api.route(router, endpoint));

@@ -23,6 +23,7 @@ public enum ErrorCode {
   REFUND_EXCEEDS_PURCHASE(422, "More is refunded than is left to refund"),
   REDEEM_CAP_EXCEEDED(422, "More points requested than the program allows on this receipt"),
   INSUFFICIENT_POINTS(422, "The member does not have enough available points"),
+  RATE_LIMITED(429, "This till is sending too many requests"),
   STORE_UNAVAILABLE(503, "A data store is unavailable; retry with the same Idempotency-Key"),
   BACKLOG_FULL(503, "The write-behind backlog is full; retry with the same Idempotency-Key"),
   INTERNAL_ERROR(500, "Internal error");

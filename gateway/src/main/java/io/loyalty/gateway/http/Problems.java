@@ -31,7 +31,7 @@ public final class Problems {
       return;
     }
     response.setStatusCode(e.code().status()).putHeader("content-type", CONTENT_TYPE);
-    if (e.code().status() == 503) {
+    if (e.code().status() == 503 || e.code().status() == 429) {
       response.putHeader("retry-after", RETRY_AFTER_SECONDS);
     }
     response.end(body(e).toBuffer());

@@ -61,6 +61,8 @@ public final class TestGateway implements AutoCloseable {
     env.put("WRITE_BEHIND_POLL_MS", "5");
     env.put("WRITE_BEHIND_CLAIM_IDLE_MS", "500");
     env.put("CONFIG_REFRESH_MS", "200");
+    env.put("TILL_RATE_LIMIT_PER_SECOND", "1000000"); // tests that are not about it send bursts from one till
+    env.put("TILL_RATE_LIMIT_BURST", "1000000");
     env.putAll(extraEnv);
     TestGateway test = new TestGateway(Config.fromEnv(env));
     test.startGateway();
