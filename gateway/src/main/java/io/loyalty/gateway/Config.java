@@ -46,7 +46,7 @@ public record Config(
         r.longValue("WRITE_BEHIND_POLL_MS", 20, 1, 10_000),
         r.longValue("WRITE_BEHIND_CLAIM_IDLE_MS", 30_000, 100, 3_600_000),
         r.longValue("WRITE_BEHIND_MAX_BACKLOG", 1_000_000, 1_000, 1_000_000_000),
-        r.longValue("CONFIG_REFRESH_MS", 1000, 10, 60_000),
+        r.longValue("CONFIG_REFRESH_MS", 500, 10, 60_000),
         r.longValue("TILL_RATE_LIMIT_PER_SECOND", 100, 1, 1_000_000),
         r.longValue("TILL_RATE_LIMIT_BURST", 200, 1, 1_000_000));
     if (config.adminToken != null && config.adminToken.length() < 16) {

@@ -145,6 +145,34 @@ class WalkthroughTest extends GatewayTest {
   }
 
   @Test
+  void aRevokedTillKeyStopsWorkingOnEveryGatewayWithinASecond() {
+    try (TestGateway other = TestGateway.start()) {
+      String program = gw.program(new JsonObject());
+      Response issued = gw.call("POST", "/v1/admin/programs/" + program + "/tills", TestGateway.ADMIN_TOKEN, null,
+          new JsonObject().put("store_id", "store-9").put("till_id", "stolen").encode());
+      String key = issued.json().getString("api_key");
+      String member = gw.member(key);
+      long deadline = System.currentTimeMillis() + 5_000;
+      while (other.call("GET", "/v1/members/" + member, key, null, null).status() != 200) {
+        assertThat(System.currentTimeMillis()).as("the other gateway learns the new key").isLessThan(deadline);
+        TestGateway.sleep(50);
+      }
+
+      Response revoked = gw.call("DELETE", "/v1/admin/programs/" + program + "/tills/store-9/stolen",
+          TestGateway.ADMIN_TOKEN, null, null);
+      assertThat(revoked.json().getInteger("revoked_keys")).isEqualTo(1);
+      long revokedAt = System.currentTimeMillis();
+      assertThat(gw.call("GET", "/v1/members/" + member, key, null, null).status()).isEqualTo(401);
+      while (other.call("GET", "/v1/members/" + member, key, null, null).status() != 401) {
+        assertThat(System.currentTimeMillis() - revokedAt).as("ms until the other gateway refuses it").isLessThan(1_000);
+        TestGateway.sleep(20);
+      }
+      assertThat(gw.call("DELETE", "/v1/admin/programs/" + program + "/tills/store-9/stolen",
+          TestGateway.ADMIN_TOKEN, null, null).status()).isEqualTo(404);
+    }
+  }
+
+  @Test
   void operationalEndpointsAnswer() {
     String till = gw.till(gw.program(new JsonObject()));
     gw.purchase(till, "x", new JsonObject()); // a 4xx to show in metrics

@@ -55,6 +55,22 @@ public final class AdminRoutes {
         .put("api_key", apiKey)));
   }
 
+  /** DELETE /v1/admin/programs/{program_id}/tills/{store_id}/{till_id} */
+  public Future<Reply> revokeTill(RoutingContext ctx) {
+    Requests.admin(ctx, adminTokenHash);
+    Program program = programs.requireProgram(ctx.pathParam("program_id"));
+    String storeId = ctx.pathParam("store_id");
+    String tillId = ctx.pathParam("till_id");
+    return programs.revokeTill(program.id(), storeId, tillId).map(revoked -> {
+      if (revoked == 0) {
+        throw new io.loyalty.gateway.http.ApiException(io.loyalty.gateway.http.ErrorCode.NOT_FOUND,
+            "No active key for till " + storeId + "/" + tillId);
+      }
+      return new Reply(200, new JsonObject().put("program_id", program.id()).put("store_id", storeId)
+          .put("till_id", tillId).put("revoked_keys", revoked));
+    });
+  }
+
   private static String programId(RoutingContext ctx) {
     String id = ctx.pathParam("program_id");
     if (!Program.ID.matcher(id).matches()) {

@@ -85,6 +85,8 @@ public final class Api {
         new Endpoint(HttpMethod.PUT, "/v1/admin/programs/:program_id", h.admin()::putProgram),
         new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id", h.admin()::getProgram),
         new Endpoint(HttpMethod.POST, "/v1/admin/programs/:program_id/tills", h.admin()::issueTill),
+        new Endpoint(HttpMethod.DELETE, "/v1/admin/programs/:program_id/tills/:store_id/:till_id",
+            h.admin()::revokeTill),
         new Endpoint(HttpMethod.POST, "/v1/members", h.members()::enrol),
         new Endpoint(HttpMethod.GET, "/v1/members/lookup", h.members()::lookup),
         new Endpoint(HttpMethod.GET, "/v1/members/:member_id", h.members()::get),

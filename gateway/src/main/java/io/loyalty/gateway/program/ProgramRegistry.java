@@ -25,6 +25,10 @@ public final class ProgramRegistry {
       INSERT INTO programs (id, config) VALUES ($1, $2)
       ON CONFLICT (id) DO UPDATE SET config = excluded.config, updated_at = now()
       RETURNING (xmax = 0) AS created""";
+  static final String REVOKE_TILL = """
+      UPDATE tills SET revoked_at = now()
+       WHERE program_id = $1 AND store_id = $2 AND till_id = $3 AND revoked_at IS NULL
+      RETURNING key_hash""";
   static final String INSERT_TILL =
       "INSERT INTO tills (id, program_id, store_id, till_id, key_hash) VALUES ($1, $2, $3, $4, $5)";
 
@@ -93,6 +97,22 @@ public final class ProgramRegistry {
           }
           return rows.iterator().next().getBoolean("created");
         });
+  }
+
+  /**
+   * Revokes every key of a till: at once on this gateway, and on the others at their next refresh. The future
+   * holds how many keys were revoked.
+   */
+  public Future<Integer> revokeTill(String programId, String storeId, String tillId) {
+    return pool.preparedQuery(REVOKE_TILL).execute(Tuple.of(programId, storeId, tillId)).map(rows -> {
+      synchronized (this) {
+        localWrites.incrementAndGet();
+        Map<ByteBuffer, Till> next = new HashMap<>(tillsByKeyHash);
+        rows.forEach(row -> next.remove(ByteBuffer.wrap(row.getBuffer("key_hash").getBytes())));
+        tillsByKeyHash = Map.copyOf(next);
+      }
+      return rows.rowCount();
+    });
   }
 
   /** Issues a new API key for a till; the key is returned once and only its hash is stored. */
