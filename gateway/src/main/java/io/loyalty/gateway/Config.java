@@ -24,7 +24,9 @@ public record Config(
     long writeBehindMaxBacklogEntries,
     long configRefreshMillis,
     long tillRequestsPerSecond,
-    long tillBurstRequests) {
+    long tillBurstRequests,
+    String tlsCertPath,
+    String tlsKeyPath) {
 
   /** Keys must be kept at least this long (DESIGN.md, idempotency). */
   public static final long MIN_IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -48,7 +50,12 @@ public record Config(
         r.longValue("WRITE_BEHIND_MAX_BACKLOG", 1_000_000, 1_000, 1_000_000_000),
         r.longValue("CONFIG_REFRESH_MS", 500, 10, 60_000),
         r.longValue("TILL_RATE_LIMIT_PER_SECOND", 100, 1, 1_000_000),
-        r.longValue("TILL_RATE_LIMIT_BURST", 200, 1, 1_000_000));
+        r.longValue("TILL_RATE_LIMIT_BURST", 200, 1, 1_000_000),
+        r.text("GATEWAY_TLS_CERT", null),
+        r.text("GATEWAY_TLS_KEY", null));
+    if ((config.tlsCertPath == null) != (config.tlsKeyPath == null)) {
+      problems.add("GATEWAY_TLS_CERT and GATEWAY_TLS_KEY go together (PEM certificate chain and private key)");
+    }
     if (config.adminToken != null && config.adminToken.length() < 16) {
       problems.add("GATEWAY_ADMIN_TOKEN must be at least 16 characters");
     }

@@ -92,7 +92,7 @@ public final class Gateway {
           .compose(v -> {
             vertx.setPeriodic(config.configRefreshMillis(), id -> programs.refresh());
             new HoldSweeper(redis, clock).start(vertx);
-            return vertx.deployVerticle(() -> new ApiVerticle(config.httpPort(),
+            return vertx.deployVerticle(() -> new ApiVerticle(config.httpPort(), config.tlsCertPath(), config.tlsKeyPath(),
                     v2 -> Api.router(v2, handlers, limiter, registry, readiness, openApi)),
                 new DeploymentOptions().setInstances(config.eventLoops()));
           })
