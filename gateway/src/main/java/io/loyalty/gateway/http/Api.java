@@ -64,6 +64,7 @@ public final class Api {
         .end(openApiYaml));
 
     router.routeWithRegex("/v1/(?!admin/).*").handler(limiter::handle); // before reading a body it may refuse
+    router.route("/v1/*").handler(Api::refuseForms);
     router.route("/v1/batches").handler(BodyHandler.create(false).setBodyLimit(MAX_BATCH_BODY_BYTES));
     router.routeWithRegex("/v1/(?!batches$).*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
     endpoints(h).forEach(endpoint -> api.route(router, endpoint));
@@ -77,6 +78,21 @@ public final class Api {
         new ApiException(ErrorCode.MALFORMED_JSON, "The request could not be read")));
     router.errorHandler(500, ctx -> fail(ctx, ctx.failure()));
     return router;
+  }
+
+  /**
+   * The API takes JSON only. Form and multipart bodies are refused before the body handler, which would otherwise
+   * try to decode them (and fails on a GET).
+   */
+  private static void refuseForms(RoutingContext ctx) {
+    String type = ctx.request().getHeader("content-type");
+    String lower = type == null ? "" : type.toLowerCase(java.util.Locale.ROOT);
+    if (lower.startsWith("multipart/") || lower.startsWith("application/x-www-form-urlencoded")) {
+      Problems.send(ctx.response(), new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+          "Send the body with 'Content-Type: application/json'"));
+      return;
+    }
+    ctx.next();
   }
 
   /** Where each request goes. */
