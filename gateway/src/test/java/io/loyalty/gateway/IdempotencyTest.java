@@ -99,6 +99,52 @@ class IdempotencyTest extends GatewayTest {
     assertThat(gw.memberView(till, member).getJsonObject("balance").getLong("available")).isZero();
   }
 
+  @Test
+  void aStormOfTenThousandRequestsOverFiveHundredKeysHasExactlyFiveHundredEffects() {
+    String till = gw.till(gw.program(new JsonObject()));
+    List<String> members = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      members.add(gw.member(till));
+    }
+    java.util.Random random = new java.util.Random(500);
+    java.util.Map<String, java.util.Set<String>> transactionsByKey = new java.util.concurrent.ConcurrentHashMap<>();
+    List<CompletableFuture<Void>> window = new ArrayList<>();
+    for (int i = 0; i < 10_000; i++) {
+      int k = random.nextInt(500);
+      String key = "storm-" + k;
+      String body = TestGateway.purchase(members.get(k % 20), "S-" + k, 10_000 + k, null).encode();
+      window.add(gw.send("POST", "/v1/purchases", till, key, body).thenAccept(r -> {
+        assertThat(r.status()).as(r.raw().body()).isIn(201, 409);
+        if (r.status() == 201) {
+          transactionsByKey.computeIfAbsent(key, x -> java.util.concurrent.ConcurrentHashMap.newKeySet())
+              .add(r.json().getString("transaction_id"));
+        }
+      }));
+      if (window.size() == 64) {
+        window.forEach(CompletableFuture::join);
+        window.clear();
+      }
+    }
+    window.forEach(CompletableFuture::join);
+    assertThat(transactionsByKey).hasSize(500); // 10 000 draws over 500 keys reach them all
+    assertThat(transactionsByKey.values()).allSatisfy(ids -> assertThat(ids).hasSize(1));
+    gw.awaitDrained();
+    try (var sql = gw.sql(); var st = sql.prepareStatement(
+        "SELECT count(*) FROM transactions t JOIN members m ON m.id = t.member_id WHERE m.program_id = "
+            + "(SELECT program_id FROM members WHERE id = ?::uuid)")) {
+      st.setString(1, members.get(0));
+      var rs = st.executeQuery();
+      rs.next();
+      assertThat(rs.getLong(1)).isEqualTo(transactionsByKey.size());
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    long accrued = members.stream().mapToLong(m -> gw.memberView(till, m).getJsonObject("balance").getLong("available")).sum();
+    // 5% of (100 ₽ + k kopecks), in 1 ₽ points, once per key
+    long expected = transactionsByKey.keySet().stream().mapToLong(key -> (10_000 + Long.parseLong(key.substring(6))) / 2_000).sum();
+    assertThat(accrued).isEqualTo(expected);
+  }
+
   static long ledgerRows(String member) {
     try (var sql = gw.sql(); var st = sql.prepareStatement("SELECT count(*) FROM ledger WHERE member_id = ?::uuid")) {
       st.setString(1, member);
