@@ -17,7 +17,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -113,18 +112,8 @@ class GatewayCrashTest {
     String database = TestStores.get().databaseUrl();
     awaitDrained(program, database);
     try (Connection sql = jdbc(database)) {
-      Map<String, Long> counts = new HashMap<>();
-      try (PreparedStatement st = sql.prepareStatement("SELECT id::text, count(*) FROM transactions WHERE program_id = ? GROUP BY id")) {
-        st.setString(1, program);
-        ResultSet rs = st.executeQuery();
-        while (rs.next()) {
-          counts.put(rs.getString(1), rs.getLong(2));
-        }
-      }
       // exactly one transaction per key: each acknowledged answer names one of them, none twice, none extra
-      assertThat(counts).hasSize(bodies.size());
-      assertThat(acknowledged.values().stream().map(a -> a.getString("transaction_id")).distinct()).hasSize(bodies.size());
-      acknowledged.values().forEach(a -> assertThat(counts).containsKey(a.getString("transaction_id")));
+      TestGateway.assertOneTransactionPerKey(sql, program, acknowledged);
       for (String member : members) {
         JsonObject balance = new JsonObject(call("GET", "/v1/members/" + member, till, null, null).body())
             .getJsonObject("balance");

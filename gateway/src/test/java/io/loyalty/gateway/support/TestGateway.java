@@ -226,6 +226,25 @@ public final class TestGateway implements AutoCloseable {
         .isEqualTo(views.get(member)));
   }
 
+  /**
+   * Exactly once: PostgreSQL holds one transaction of the program per idempotency key sent, and each
+   * acknowledged answer (one per key) names a different one of them.
+   */
+  public static void assertOneTransactionPerKey(Connection sql, String program, Map<String, JsonObject> acknowledged)
+      throws SQLException {
+    java.util.Set<String> stored = new java.util.HashSet<>();
+    try (var st = sql.prepareStatement("SELECT id::text FROM transactions WHERE program_id = ?")) {
+      st.setString(1, program);
+      var rs = st.executeQuery();
+      while (rs.next()) {
+        stored.add(rs.getString(1));
+      }
+    }
+    assertThat(stored).as("transactions in PostgreSQL").hasSize(acknowledged.size());
+    assertThat(acknowledged.values().stream().map(a -> a.getString("transaction_id")).collect(
+        java.util.stream.Collectors.toSet())).as("transactions acknowledged").isEqualTo(stored);
+  }
+
   /** Waits until every shard stream is empty: everything acknowledged so far is in PostgreSQL. */
   public void awaitDrained() {
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
