@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A TCP proxy on loopback that makes the network between the gateway and a store slow and unreliable. Every chunk
  * of bytes it forwards, in either direction, may be delayed, or instead of being forwarded may end the connection:
- * dropped (the chunk is lost and both sides see a FIN) or reset (both sides see an RST). Faults are switched on and
- * off while connections are open; every fault injected is counted.
+ * dropped (the chunk is lost and both sides see a FIN) or reset (both sides see an RST). The link can also stall:
+ * nothing moves for a while, then everything held arrives. Faults are switched on and off while connections are
+ * open; every fault injected is counted.
  */
 public final class FaultyProxy implements AutoCloseable {
   public record Faults(int maxLatencyMs, double dropChance, double resetChance) {
@@ -26,10 +27,12 @@ public final class FaultyProxy implements AutoCloseable {
   public final AtomicLong delayed = new AtomicLong();
   public final AtomicLong dropped = new AtomicLong();
   public final AtomicLong reset = new AtomicLong();
+  public final AtomicLong stalled = new AtomicLong();
   private final InetSocketAddress upstream;
   private final ServerSocket listener;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private volatile Faults faults = Faults.NONE;
+  private volatile long stalledUntilNanos = System.nanoTime();
 
   public FaultyProxy(String upstreamHost, int upstreamPort) throws IOException {
     this.upstream = new InetSocketAddress(upstreamHost, upstreamPort);
@@ -45,6 +48,11 @@ public final class FaultyProxy implements AutoCloseable {
 
   public void faults(Faults faults) {
     this.faults = faults;
+  }
+
+  /** From now on, for {@code millis}, every chunk waits; connections stay open and lose nothing. */
+  public void stall(long millis) {
+    stalledUntilNanos = System.nanoTime() + millis * 1_000_000;
   }
 
   private void accept() {
@@ -94,6 +102,11 @@ public final class FaultyProxy implements AutoCloseable {
 
   /** Applies the faults to one chunk: false when the chunk must not be forwarded (the connection is gone). */
   private boolean forward(Socket from, Socket to) {
+    long stall = stalledUntilNanos - System.nanoTime();
+    if (stall > 0) {
+      stalled.incrementAndGet();
+      TestGateway.sleep(stall / 1_000_000 + 1);
+    }
     Faults now = faults;
     ThreadLocalRandom random = ThreadLocalRandom.current();
     double roll = random.nextDouble();
