@@ -54,7 +54,7 @@ public final class Gateway {
     Objects.requireNonNull(config.adminToken(), "an admin token is required");
     PrometheusMeterRegistry registry = Metrics.registry();
     Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setEventLoopPoolSize(config.eventLoops())
+        .with(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setPreferNativeTransport(true)
             .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();

@@ -7,6 +7,7 @@ import io.loyalty.gateway.http.ErrorCode;
 import io.loyalty.gateway.program.Till;
 import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.store.Redis;
+import io.loyalty.gateway.store.StoredJson;
 import io.loyalty.gateway.store.Script;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -77,7 +78,7 @@ public final class Transactions {
   private Future<JsonObject> record(UUID member, UUID transaction) {
     String[] keys = Keys.member(member);
     return redis.call(c -> c.hget(keys[4], transaction.toString())).compose(raw -> raw != null
-        ? Future.succeededFuture(new JsonObject(raw))
+        ? Future.succeededFuture(StoredJson.object(raw))
         : reload(member, transaction).compose(found -> !found ? Future.succeededFuture(null)
             : redis.call(c -> c.hget(keys[4], transaction.toString())).map(again -> again == null ? null : new JsonObject(again))));
   }

@@ -9,6 +9,7 @@ import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.store.StoreErrors;
+import io.loyalty.gateway.store.StoredJson;
 import io.loyalty.gateway.store.Redis;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -164,7 +165,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   private Future<Void> write(List<Entry> entries) {
     List<JsonObject> events;
     try {
-      events = entries.stream().map(Entry::body).filter(b -> b != null).map(JsonObject::new).toList();
+      events = entries.stream().map(Entry::body).filter(b -> b != null).map(StoredJson::object).toList();
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
