@@ -17,6 +17,7 @@ import io.loyalty.gateway.refund.Refunds;
 import io.loyalty.gateway.store.Database;
 import io.loyalty.gateway.store.Redis;
 import io.loyalty.gateway.writebehind.WriteBehind;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -44,15 +45,18 @@ public final class Gateway {
 
   private final Vertx vertx;
   private final Redis redis;
+  private final JvmGcMetrics jvmMeters;
 
-  private Gateway(Vertx vertx, Redis redis) {
+  private Gateway(Vertx vertx, Redis redis, JvmGcMetrics jvmMeters) {
     this.vertx = vertx;
     this.redis = redis;
+    this.jvmMeters = jvmMeters;
   }
 
   public static Future<Gateway> start(Config config, Clock clock) {
     Objects.requireNonNull(config.adminToken(), "an admin token is required");
     PrometheusMeterRegistry registry = Metrics.registry();
+    JvmGcMetrics jvmMeters = Metrics.bindJvm(registry);
     Vertx vertx = Vertx.builder()
         .with(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setPreferNativeTransport(true)
             .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
@@ -96,15 +100,19 @@ public final class Gateway {
                     v2 -> Api.router(v2, handlers, limiter, registry, readiness, openApi)),
                 new DeploymentOptions().setInstances(config.eventLoops()));
           })
-          .map(id -> new Gateway(vertx, redis))
+          .map(id -> new Gateway(vertx, redis, jvmMeters))
           .onFailure(e -> redis.close());
-    }).onFailure(e -> vertx.close());
+    }).onFailure(e -> {
+      vertx.close();
+      jvmMeters.close();
+    });
   }
 
   /** Stops listening and the write-behind worker (unflushed entries stay in Redis), closes connections. */
   public Future<Void> stop() {
     return vertx.close().eventually(() -> {
       redis.close();
+      jvmMeters.close();
       return Future.succeededFuture();
     });
   }
