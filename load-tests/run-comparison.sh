@@ -115,11 +115,16 @@ gatling() {  # rate seconds -> "p50 p99 rps failed"
 
 echo "   warm-up"
 gatling 300 30 >/dev/null
-BEST_RATE=0; BEST="- - - -"
-for rate in 250 500 750 1000 1500 2000 3000 4000 5000; do
+# Two answers: the highest offered rate whose p99 stays under 10 ms (issue #4's definition), and the highest one
+# served with no failure and p99 under 100 ms (what the box sustains at all); the search stops past the second.
+BEST_RATE=0; BEST="- - - -"; OK_RATE=0; OK="- - - -"
+for rate in 100 250 500 750 1000 1500 2000 3000 4000 5000; do
   read -r p50 p99 rps ko <<<"$(gatling "$rate" "$RUN_SECONDS")"
   echo "   offered $rate/s: p50 ${p50} ms, p99 ${p99} ms, ${rps} req/s, failed ${ko}"
-  if [ "$p99" != "?" ] && [ "$p99" -lt 10 ] && [ "$ko" = "0" ]; then BEST_RATE=$rate; BEST="$p50 $p99 $rps $ko"; else break; fi
+  [ "$p99" != "?" ] && [ "$ko" = "0" ] || break
+  [ "$p99" -lt 10 ] && { BEST_RATE=$rate; BEST="$p50 $p99 $rps $ko"; }
+  [ "$p99" -lt 100 ] || break
+  OK_RATE=$rate; OK="$p50 $p99 $rps $ko"
 done
 read -r at5k_p50 at5k_p99 at5k_rps at5k_ko <<<"$(gatling 5000 "$RUN_SECONDS")"
 echo "   offered 5000/s: p50 ${at5k_p50} ms, p99 ${at5k_p99} ms, ${at5k_rps} req/s, failed ${at5k_ko}"
@@ -132,10 +137,11 @@ done
 DRAIN_SECONDS=$(( $(date +%s) - DRAIN_START ))
 kill $GW_PID; wait $GW_PID 2>/dev/null || true
 read -r best_p50 best_p99 best_rps best_ko <<<"$BEST"
+read -r ok_p50 ok_p99 ok_rps ok_ko <<<"$OK"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-GW_RPS=${best_rps:-0}
-[ "$GW_RPS" = "-" ] && GW_RPS=0
+GW_RPS=${best_rps:-0}; [ "$GW_RPS" = "-" ] && GW_RPS=0
+OK_RPS=${ok_rps:-0}; [ "$OK_RPS" = "-" ] && OK_RPS=0
 TABLE=$(mktemp)
 cat > "$TABLE" <<EOF
 <!-- comparison:start -->
@@ -151,10 +157,11 @@ $(psql "$DATABASE_URL" -Atc 'show server_version' | awk '{print "PostgreSQL " $1
 | 1. Redis limit: purchase script via \`redis-benchmark\` (32 connections, one member) | ${REDIS_RPS} | — |
 | 2. PostgreSQL only: idempotent purchase function via \`pgbench\` (16 clients) | ${PG_TPS} | average ${PG_LAT} |
 | 3. Gateway over HTTP, highest offered rate with p99 < 10 ms and no failure | ${BEST_RATE} offered (${best_rps:-0} served) | p50 ${best_p50} ms, p99 ${best_p99} ms |
+| 3. Gateway over HTTP, highest offered rate served with no failure and p99 < 100 ms | ${OK_RATE} offered (${ok_rps:-0} served) | p50 ${ok_p50} ms, p99 ${ok_p99} ms |
 | 3. Gateway over HTTP at an offered 5 000 purchases/s | ${at5k_rps} served, ${at5k_ko} failed | p50 ${at5k_p50} ms, p99 ${at5k_p99} ms |
 
-$( if [ "$BEST_RATE" = "0" ]; then echo "Ratios: n/a, no offered rate kept p99 under 10 ms with no failure (the lowest tried is 250/s)."; \
-   else echo "Ratios: gateway / pgbench = $(ratio "$GW_RPS" "$PG_TPS"); gateway / redis-benchmark = $(ratio "$GW_RPS" "$REDIS_RPS")."; fi )
+Ratios at p99 < 10 ms: gateway / pgbench = $(ratio "$GW_RPS" "$PG_TPS"); gateway / redis-benchmark = $(ratio "$GW_RPS" "$REDIS_RPS").
+Ratios at the highest rate served without failure: gateway / pgbench = $(ratio "$OK_RPS" "$PG_TPS"); gateway / redis-benchmark = $(ratio "$OK_RPS" "$REDIS_RPS").
 After the 5 000/s run the write-behind backlog drained to zero in ${DRAIN_SECONDS} s.
 <!-- comparison:end -->
 EOF

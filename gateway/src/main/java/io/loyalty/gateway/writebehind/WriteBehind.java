@@ -109,18 +109,23 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     if (stopped) {
       return;
     }
-    claimIfDue().compose(v -> read()).compose(batch -> batch.isEmpty() ? Future.succeededFuture(0) : flush(batch))
+    claimIfDue().compose(v -> read())
+        .compose(read -> read.entries().isEmpty() ? Future.succeededFuture(read) : flush(read.entries()).map(read))
         .onComplete(done -> {
           if (done.failed()) {
             failedBatches.increment();
             recovering = true;
             LOG.warn("write-behind batch failed, retrying in {} ms: {}", RETRY_DELAY_MILLIS, done.cause().toString());
             vertx.setTimer(RETRY_DELAY_MILLIS, id -> ensureGroups().onComplete(v -> poll()));
-          } else if (done.result() == 0) {
-            recovering = false;
-            vertx.setTimer(pollMillis, id -> poll());
-          } else {
+          } else if (done.result().backlog()) {
             vertx.runOnContext(v -> poll());
+          } else {
+            // caught up: wait, so the next batch gathers a poll interval's worth of entries instead of a few
+            // (every batch costs a read per shard and a PostgreSQL transaction, whatever its size)
+            if (done.result().entries().isEmpty()) {
+              recovering = false;
+            }
+            vertx.setTimer(pollMillis, id -> poll());
           }
         });
   }
@@ -129,7 +134,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
    * Reads up to one batch per shard of new entries and, while recovering, this consumer's pending ones too: a
    * pending entry that cannot be written then always meets entries that can, which is how it is told apart.
    */
-  private Future<List<Entry>> read() {
+  private Future<Read> read() {
     List<String> offsets = recovering ? List.of("0", ">") : List.of(">");
     List<Future<List<StreamMessage<String, String>>>> reads = new ArrayList<>();
     List<Integer> shards = new ArrayList<>();
@@ -142,12 +147,14 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     }
     return Future.all(reads).map(all -> {
       List<Entry> batch = new ArrayList<>();
+      boolean backlog = false;
       for (int i = 0; i < reads.size(); i++) {
+        backlog |= reads.get(i).result().size() == batchSize;
         for (StreamMessage<String, String> message : reads.get(i).result()) {
           batch.add(new Entry(shards.get(i), message.getId(), message.getBody() == null ? null : message.getBody().get("e")));
         }
       }
-      return batch;
+      return new Read(batch, backlog);
     });
   }
 
@@ -259,6 +266,10 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
       lagEntries.set(entries);
       lagMillis.set(oldestMillis == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - oldestMillis));
     });
+  }
+
+  /** One read of every shard; {@code backlog} when some shard had more than a batch waiting. */
+  private record Read(List<Entry> entries, boolean backlog) {
   }
 
   /** A stream entry; body null when it was deleted but not acknowledged (see acknowledge). */
