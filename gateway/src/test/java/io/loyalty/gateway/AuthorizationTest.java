@@ -192,6 +192,15 @@ class AuthorizationTest extends GatewayTest {
     Response foreign = gw.call("POST", "/v1/authorizations/" + open + "/capture", otherTill, "c7", null);
     assertThat(foreign.status()).isEqualTo(404);
     assertThat(gw.call("GET", "/v1/authorizations/" + open, otherTill, null, null).status()).isEqualTo(404);
+    Response foreignVoid = gw.call("POST", "/v1/authorizations/" + open + "/void", otherTill, "c8", null);
+    assertThat(foreignVoid.status()).isEqualTo(404);
+    assertThat(foreignVoid.json().getString("code")).isEqualTo("transaction_not_found");
+    // nor can a till of another program authorise against this program's member
+    Response foreignHold = gw.call("POST", "/v1/authorizations", otherTill, "c9",
+        TestGateway.purchase(s.member(), "F-1", 1_000, 1).encode());
+    assertThat(foreignHold.json().getString("code")).isEqualTo("member_not_found");
+    assertThat(gw.call("GET", "/v1/authorizations/" + open, s.till(), null, null).json().getString("status"))
+        .isEqualTo("authorized");
     // a1 captured 50 and accrued 47 (5% of 950 ₽ paid); a3 still holds 50; the 10 ₽ purchase accrued nothing
     assertThat(s.balance()).isEqualTo(balance(200 - 50 + 47 - 50, 0, 50));
   }
