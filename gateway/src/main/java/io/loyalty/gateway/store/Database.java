@@ -2,6 +2,7 @@ package io.loyalty.gateway.store;
 
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
@@ -31,6 +32,8 @@ public final class Database {
         .setPipeliningLimit(PIPELINING_LIMIT);
     return PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(size))
+        // as for Redis: a path that died silently is dropped within seconds (TCP_USER_TIMEOUT needs epoll)
+        .with(new NetClientOptions().setTcpKeepAlive(true).setTcpUserTimeout((int) Redis.DEAD_PATH_TIMEOUT.toMillis()))
         .connectingTo(connect)
         .using(vertx)
         .build();

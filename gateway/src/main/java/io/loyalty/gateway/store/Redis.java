@@ -20,6 +20,8 @@ import java.util.function.Function;
  * calling Vert.x context. While Redis is unreachable, commands fail at once instead of queueing.
  */
 public final class Redis implements AutoCloseable {
+  /** How long sent data may stay unacknowledged before the connection counts as dead (TCP_USER_TIMEOUT). */
+  public static final Duration DEAD_PATH_TIMEOUT = Duration.ofSeconds(8);
   private final RedisClient client;
   private final StatefulRedisConnection<String, String> connection;
 
@@ -34,7 +36,14 @@ public final class Redis implements AutoCloseable {
     client.setOptions(ClientOptions.builder()
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
         .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-        .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build())
+        .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout)
+            // a path to Redis that died without a FIN or RST (a failover, a lost route) is dropped and
+            // reconnected within seconds instead of the kernel's ~15 minutes of retransmissions
+            .keepAlive(SocketOptions.KeepAliveOptions.builder().enable().idle(Duration.ofSeconds(5))
+                .interval(Duration.ofSeconds(1)).count(3).build())
+            .tcpUserTimeout(SocketOptions.TcpUserTimeoutOptions.builder().enable()
+                .tcpUserTimeout(DEAD_PATH_TIMEOUT).build())
+            .build())
         .build());
     try {
       return new Redis(client, client.connect());
