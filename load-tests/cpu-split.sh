@@ -5,7 +5,8 @@
 #
 #   load-tests/cpu-split.sh [rate] [seconds]          (defaults 1000 and 30)
 #
-# Environment: JAR (default gateway/target/loyalty-gateway.jar, so two builds can be compared in one session),
+# Environment: WARMUP_SECONDS (default 60, at the same rate: the JIT is still compiling for a minute or more),
+# JAR (default gateway/target/loyalty-gateway.jar, so two builds can be compared in one session),
 # REDIS_URL / DATABASE_URL (defaults: the machine's own), GATEWAY_PORT (18090). Loopback only; bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,7 @@ hist() { curl -s "http://127.0.0.1:$PORT/metrics" \
   | grep '^loyalty_http_requests_seconds_bucket.*route="/v1/purchases".*status="201"' \
   | sed -E 's/.*le="([^"]*)"} ([0-9.E]+).*/\1 \2/'; }
 
-gatling 300 20 > /dev/null                       # JIT warm-up
+gatling "$RATE" "${WARMUP_SECONDS:-60}" > /dev/null   # JIT warm-up
 OUT=$(mktemp); H1=$(mktemp); H2=$(mktemp)
 gatling "$RATE" $((SECONDS_ + 10)) > "$OUT" &    # the window starts once the Gatling JVM is past its own start
 LOAD=$!
