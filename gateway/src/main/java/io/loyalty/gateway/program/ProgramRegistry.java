@@ -13,11 +13,12 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Programs and till keys, held in memory so no request reads them from a store. Every gateway reloads both
- * tables on a timer (a program change or a revoked key reaches all instances within one refresh period), and
- * applies its own admin writes at once.
+ * Programs and till keys, held in memory so no request reads them from a store. Every gateway polls the
+ * configuration version on a timer and reloads both tables when it moved (a program change or a revoked key
+ * reaches all instances within one refresh period), and applies its own admin writes at once.
  */
 public final class ProgramRegistry {
+  static final String SELECT_VERSION = "SELECT version FROM config_version";
   static final String SELECT_PROGRAMS = "SELECT id, config FROM programs";
   static final String SELECT_TILLS =
       "SELECT id, program_id, store_id, till_id, key_hash FROM tills WHERE revoked_at IS NULL";
@@ -37,12 +38,23 @@ public final class ProgramRegistry {
   private volatile Map<ByteBuffer, Till> tillsByKeyHash = Map.of();
   /** Bumped by every local write, so a reload that overlapped one is dropped instead of undoing it. */
   private final java.util.concurrent.atomic.AtomicLong localWrites = new java.util.concurrent.atomic.AtomicLong();
+  /** The configuration version the maps were loaded at; -1 before the first load. */
+  private volatile long loadedVersion = -1;
 
   public ProgramRegistry(Pool pool) {
     this.pool = pool;
   }
 
+  /**
+   * Reloads programs and tills if the configuration version moved since the last load. The version is read
+   * before the tables, so a change committed in between is loaded now and loaded again on the next refresh.
+   */
   public Future<Void> refresh() {
+    return pool.query(SELECT_VERSION).execute().map(rows -> rows.iterator().next().getLong(0))
+        .compose(version -> version == loadedVersion ? Future.succeededFuture() : load(version));
+  }
+
+  private Future<Void> load(long version) {
     long writesBefore = localWrites.get();
     Future<Map<String, Program>> loadedPrograms = pool.query(SELECT_PROGRAMS).execute().map(rows -> {
       Map<String, Program> map = new HashMap<>();
@@ -65,6 +77,7 @@ public final class ProgramRegistry {
         if (localWrites.get() == writesBefore) {
           programs = Map.copyOf(loadedPrograms.result());
           tillsByKeyHash = Map.copyOf(loadedTills.result());
+          loadedVersion = version;
         }
       }
       return null;
