@@ -2,6 +2,7 @@ package io.loyalty.gateway;
 
 import io.loyalty.gateway.program.Secrets;
 import io.loyalty.gateway.reconcile.Reconciliation;
+import io.loyalty.gateway.writebehind.DeadLetters;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,9 +21,10 @@ import picocli.CommandLine.Option;
 /**
  * The command line: with no command it serves (the gateway, from environment variables; without REDIS_URL /
  * DATABASE_URL it first starts embedded servers keeping their data under GATEWAY_DATA_DIR, and a development
- * admin token kept there too); {@code reconcile} compares Redis with PostgreSQL.
+ * admin token kept there too); {@code reconcile} compares Redis with PostgreSQL; {@code dead-letters} lists and
+ * replays write-behind entries PostgreSQL refused.
  */
-@Command(name = "loyalty-gateway", mixinStandardHelpOptions = true, subcommands = Main.Reconcile.class,
+@Command(name = "loyalty-gateway", mixinStandardHelpOptions = true, subcommands = {Main.Reconcile.class, Main.DeadLetterCommand.class},
     description = "Loyalty transaction gateway. Configured by environment variables (see README).")
 public final class Main implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -103,6 +105,24 @@ public final class Main implements Callable<Integer> {
       }
       Reconciliation.Report report = Reconciliation.run(config.redisUrl(), config.databaseUrl(), repair, System.out);
       return report.drifts().size() > report.repaired() ? 1 : 0;
+    }
+  }
+
+  @Command(name = "dead-letters", mixinStandardHelpOptions = true,
+      description = "Lists the write-behind entries PostgreSQL refused (REDIS_URL); exits 1 when there are any.")
+  static final class DeadLetterCommand implements Callable<Integer> {
+    @Option(names = "--replay", description = "Put them back on their streams (once the cause is fixed).")
+    boolean replay;
+
+    @Override
+    public Integer call() {
+      Config config = Config.fromEnv(System.getenv());
+      if (config.embeddedRedis()) {
+        System.err.println("dead-letters needs REDIS_URL (the running gateway prints it when it starts)");
+        return 2;
+      }
+      int found = DeadLetters.run(config.redisUrl(), replay, System.out);
+      return found > 0 && !replay ? 1 : 0;
     }
   }
 }

@@ -20,7 +20,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -185,11 +187,11 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
    * every write behind them. If all fail, the cause is not in the entries: the batch fails and is retried.
    */
   private Future<Void> isolate(List<Entry> batch, Throwable cause) {
-    List<Entry> failed = new ArrayList<>();
+    Map<Entry, Throwable> failed = new LinkedHashMap<>();
     Future<Void> chain = Future.succeededFuture();
     for (Entry entry : batch) {
       chain = chain.compose(v -> write(List.of(entry)).recover(e -> {
-        failed.add(entry);
+        failed.put(entry, e);
         return Future.succeededFuture();
       }));
     }
@@ -198,13 +200,13 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
         return Future.failedFuture(cause);
       }
       List<Future<?>> moved = new ArrayList<>();
-      for (Entry entry : failed) {
+      failed.forEach((entry, error) -> {
         LOG.error("write-behind entry {} on shard {} cannot be written; moved to {}: {}", entry.id(), entry.shard(),
-            Keys.deadLetters(entry.shard()), cause.toString());
+            Keys.deadLetters(entry.shard()), error.toString());
         deadLetters.increment();
-        moved.add(redis.call(c -> c.xadd(Keys.deadLetters(entry.shard()), java.util.Map.of("id", entry.id(),
-            "e", entry.body() == null ? "" : entry.body(), "error", String.valueOf(cause.getMessage())))));
-      }
+        moved.add(redis.call(c -> c.xadd(Keys.deadLetters(entry.shard()), Map.of("id", entry.id(),
+            "e", entry.body() == null ? "" : entry.body(), "error", String.valueOf(error.getMessage())))));
+      });
       return Future.all(moved).mapEmpty();
     });
   }
