@@ -57,10 +57,15 @@ class DeployFilesTest {
       assertThat(gw.purchase(till, "a", TestGateway.purchase(member, "R-1", 100_000, null)).status()).isEqualTo(201);
       assertThat(gw.purchase(till, "b", TestGateway.purchase(member, "R-2", 10_000, 10)).status()).isEqualTo(201);
       gw.awaitDrained();
-      System.gc(); // the GC pause meters appear with the first collection after the gateway started
-      String metrics = gw.call("GET", "/metrics", null, null, null).raw().body();
-      Set<String> exported = metrics.lines().filter(l -> !l.startsWith("#") && !l.isBlank())
-          .map(l -> l.split("[{ ]", 2)[0]).collect(Collectors.toSet());
+      // the GC pause meters appear once a collection after the gateway started has been reported, asynchronously
+      System.gc();
+      Set<String> exported = Set.of();
+      for (int attempt = 0; attempt < 50 && !exported.containsAll(queried); attempt++) {
+        TestGateway.sleep(attempt == 0 ? 0 : 100);
+        exported = gw.call("GET", "/metrics", null, null, null).raw().body().lines()
+            .filter(l -> !l.startsWith("#") && !l.isBlank()).map(l -> l.split("[{ ]", 2)[0])
+            .collect(Collectors.toSet());
+      }
       assertThat(exported).containsAll(queried);
     }
   }
