@@ -1,12 +1,10 @@
 package io.loyalty.gateway.store;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
 import java.util.Map;
 
 /**
@@ -20,11 +18,6 @@ public final class StoredJson {
       new ObjectMapper(JsonFactory.builder().disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build());
 
   private StoredJson() {
-  }
-
-  /** A streaming parser over stored JSON, for readers that bind fields themselves. */
-  public static JsonParser parser(String json) throws IOException {
-    return MAPPER.getFactory().createParser(json);
   }
 
   @SuppressWarnings("unchecked")

@@ -1,10 +1,8 @@
 package io.loyalty.gateway.writebehind;
 
-import static io.loyalty.gateway.writebehind.Event.number;
-import static io.loyalty.gateway.writebehind.Event.optional;
-import static io.loyalty.gateway.writebehind.Event.text;
-
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
@@ -13,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-
 
 /**
  * Writes a batch of stream events in one transaction, with one statement per table (arrays + unnest). Every
@@ -79,44 +76,49 @@ final class Batch {
   private Batch() {
   }
 
-  static Future<Void> write(SqlConnection conn, List<Event> events) {
+  static Future<Void> write(SqlConnection conn, List<JsonObject> events) {
     Columns ledger = new Columns(U, L, S, S, L, L, L, L, L, S, U, S, U, L);
     Map<UUID, Object[]> latestTransactions = new LinkedHashMap<>();
     Columns idempotency = new Columns(U, S, U, S, S, L);
-    Map<UUID, Event> latestBalance = new LinkedHashMap<>();
+    Map<UUID, JsonObject> latestBalance = new LinkedHashMap<>();
     Map<String, Object[]> latestLots = new LinkedHashMap<>();
-    for (Event event : events) {
-      UUID member = event.member();
-      String program = event.program();
-      for (Map<String, Object> e : event.ledger()) {
-        ledger.add(member, optional(e, "s"), program, text(e, "k"), optional(e, "p"), optional(e, "da"),
-            optional(e, "dpe"), optional(e, "dh"), optional(e, "lot"), text(e, "r"), uuidOrNull(text(e, "tx")),
-            text(e, "rn"), uuidOrNull(text(e, "till")), optional(e, "at"));
+    for (JsonObject event : events) {
+      UUID member = UUID.fromString(event.getString("m"));
+      String program = event.getString("p");
+      long at = event.getLong("t");
+      for (Object o : list(event.getValue("l"))) {
+        JsonObject e = (JsonObject) o;
+        ledger.add(member, e.getLong("s"), program, e.getString("k"), e.getLong("p"), e.getLong("da"),
+            e.getLong("dpe"), e.getLong("dh"), e.getLong("lot"), e.getString("r"), uuidOrNull(e.getString("tx")),
+            e.getString("rn"), uuidOrNull(e.getString("till")), e.getLong("at"));
       }
-      for (Event.Transaction transaction : event.transactions()) {
-        Map<String, Object> tx = transaction.fields();
-        Object[] row = {UUID.fromString(text(tx, "id")), member, program, UUID.fromString(text(tx, "till")),
-            text(tx, "kind"), text(tx, "st"), text(tx, "rn"), optional(tx, "tot"), optional(tx, "el"),
-            number(tx, "red", 0L), number(tx, "held", 0L), number(tx, "acc", 0L), transaction.refundedMinor(),
-            transaction.json(), number(tx, "s", null), optional(tx, "at")};
+      for (Object o : list(event.getValue("txs"))) {
+        JsonObject tx = (JsonObject) o;
+        JsonObject refunds = tx.getJsonObject("rf");
+        Object[] row = {UUID.fromString(tx.getString("id")), member, program, UUID.fromString(tx.getString("till")),
+            tx.getString("kind"), tx.getString("st"), tx.getString("rn"), tx.getLong("tot"), tx.getLong("el"),
+            tx.getLong("red", 0L), tx.getLong("held", 0L), tx.getLong("acc", 0L),
+            refunds == null ? 0L : refunds.getLong("tot", 0L), tx.encode(), tx.getLong("s"), tx.getLong("at")};
         latestTransactions.merge((UUID) row[0], row, (a, b) -> (long) a[14] >= (long) b[14] ? a : b);
       }
-      latestBalance.merge(member, event, (a, b) -> a.seq() >= b.seq() ? a : b);
-      for (Map<String, Object> lot : event.lots()) {
-        Object[] row = {member, optional(lot, "id"), optional(lot, "p"), optional(lot, "r"), text(lot, "st"),
-            optional(lot, "act"), optional(lot, "exp"), number(lot, "s", null)};
-        latestLots.merge(member + "/" + row[1], row, (a, b) -> (long) a[7] >= (long) b[7] ? a : b);
+      latestBalance.merge(member, event, (a, b) -> a.getLong("s") >= b.getLong("s") ? a : b);
+      for (Object o : list(event.getValue("lots"))) {
+        JsonObject lot = (JsonObject) o;
+        Object[] row = {member, lot.getLong("id"), lot.getLong("p"), lot.getLong("r"), lot.getString("st"),
+            lot.getLong("act"), lot.getLong("exp"), lot.getLong("s")};
+        latestLots.merge(member + "/" + lot.getLong("id"), row, (a, b) -> (long) a[7] >= (long) b[7] ? a : b);
       }
-      Map<String, Object> idem = event.idempotency();
+      JsonObject idem = event.getJsonObject("idem");
       if (idem != null) {
-        idempotency.add(UUID.fromString(text(idem, "till")), text(idem, "k"), member, text(idem, "fp"),
-            text(idem, "o"), event.at());
+        idempotency.add(UUID.fromString(idem.getString("till")), idem.getString("k"), member, idem.getString("fp"),
+            idem.getString("o"), at);
       }
     }
     Columns balances = new Columns(U, L, L, L, L, L, L);
     latestBalance.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(entry -> {
-      Event e = entry.getValue();
-      balances.add(entry.getKey(), e.seq(), e.available(), e.pending(), e.held(), e.spend(), e.debt());
+      JsonObject e = entry.getValue();
+      balances.add(entry.getKey(), e.getLong("s"), e.getLong("a"), e.getLong("pe"), e.getLong("h"), e.getLong("sp"),
+          e.getLong("d", 0L));
     });
     Columns transactions = new Columns(U, U, S, U, S, S, S, L, L, L, L, L, L, S, L, L);
     latestTransactions.entrySet().stream().sorted(Map.Entry.comparingByKey())
@@ -133,6 +135,11 @@ final class Batch {
         .compose(r -> idempotency.isEmpty() ? Future.succeededFuture()
             : conn.preparedQuery(INSERT_IDEMPOTENCY).execute(idempotency.tuple()))
         .mapEmpty();
+  }
+
+  private static Iterable<Object> list(Object value) {
+    // cjson encodes an empty Lua table as {}, so an empty list may arrive as an empty object
+    return value instanceof JsonArray array ? array : List.of();
   }
 
   private static UUID uuidOrNull(String value) {

@@ -9,12 +9,14 @@ import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.store.StoreErrors;
+import io.loyalty.gateway.store.StoredJson;
 import io.loyalty.gateway.store.Redis;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -170,9 +172,9 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   }
 
   private Future<Void> write(List<Entry> entries) {
-    List<Event> events;
+    List<JsonObject> events;
     try {
-      events = entries.stream().map(Entry::body).filter(b -> b != null).map(Event::parse).toList();
+      events = entries.stream().map(Entry::body).filter(b -> b != null).map(StoredJson::object).toList();
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
