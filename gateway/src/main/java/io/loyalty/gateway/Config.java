@@ -25,6 +25,8 @@ public record Config(
     long configRefreshMillis,
     long tillRequestsPerSecond,
     long tillBurstRequests,
+    long memberIdleSeconds,
+    long memberEvictScanMillis,
     String tlsCertPath,
     String tlsKeyPath) {
 
@@ -51,6 +53,8 @@ public record Config(
         r.longValue("CONFIG_REFRESH_MS", 500, 10, 60_000),
         r.longValue("TILL_RATE_LIMIT_PER_SECOND", 100, 1, 1_000_000),
         r.longValue("TILL_RATE_LIMIT_BURST", 200, 1, 1_000_000),
+        r.longValue("MEMBER_IDLE_EVICT_SECONDS", 7 * 24 * 3600, 0, 10L * 365 * 24 * 3600),
+        r.longValue("MEMBER_EVICT_SCAN_MS", 1000, 10, 3_600_000),
         r.text("GATEWAY_TLS_CERT", null),
         r.text("GATEWAY_TLS_KEY", null));
     if ((config.tlsCertPath == null) != (config.tlsKeyPath == null)) {

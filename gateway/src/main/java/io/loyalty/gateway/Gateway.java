@@ -10,6 +10,7 @@ import io.loyalty.gateway.member.Transactions;
 import io.loyalty.gateway.http.Api;
 import io.loyalty.gateway.http.ApiVerticle;
 import io.loyalty.gateway.member.MemberRoutes;
+import io.loyalty.gateway.member.MemberEvictor;
 import io.loyalty.gateway.member.Members;
 import io.loyalty.gateway.program.ProgramRegistry;
 import io.loyalty.gateway.purchase.Purchases;
@@ -96,6 +97,8 @@ public final class Gateway {
           .compose(v -> {
             vertx.setPeriodic(config.configRefreshMillis(), id -> programs.refresh());
             new HoldSweeper(redis, clock).start(vertx);
+            new MemberEvictor(redis, pool, config.memberIdleSeconds(), registry)
+                .start(vertx, config.memberEvictScanMillis());
             return vertx.deployVerticle(() -> new ApiVerticle(config.httpPort(), config.tlsCertPath(), config.tlsKeyPath(),
                     v2 -> Api.router(v2, handlers, limiter, registry, readiness, openApi)),
                 new DeploymentOptions().setInstances(config.eventLoops()));

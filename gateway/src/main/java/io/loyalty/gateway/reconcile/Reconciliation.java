@@ -19,7 +19,6 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * Compares every member's hot copy in Redis with PostgreSQL, the system of record: the balance snapshot, and the
@@ -34,7 +33,6 @@ public final class Reconciliation {
              (SELECT coalesce(sum(pending_delta), 0) FROM ledger l WHERE l.member_id = b.member_id) AS ledger_pending,
              (SELECT coalesce(sum(held_delta), 0) FROM ledger l WHERE l.member_id = b.member_id) AS ledger_held
         FROM member_balances b WHERE b.member_id = ?::uuid""";
-  private static final Pattern MEMBER_KEY = Pattern.compile("lg:\\{\\d+}:m:[0-9a-f-]{36}");
   private static final int SCAN_COUNT = 1000;
 
   /** What is wrong with one member: {@code kind} is postgres_ledger_mismatch, redis_differs or redis_behind. */
@@ -61,9 +59,9 @@ public final class Reconciliation {
       List<Drift> drifts = new ArrayList<>();
       ScanCursor cursor = ScanCursor.INITIAL;
       do {
-        KeyScanCursor<String> page = redis.scan(cursor, ScanArgs.Builder.matches("lg:*:m:*").limit(SCAN_COUNT));
+        KeyScanCursor<String> page = redis.scan(cursor, ScanArgs.Builder.matches(Keys.MEMBER_SCAN).limit(SCAN_COUNT));
         for (String key : page.getKeys()) {
-          if (!MEMBER_KEY.matcher(key).matches()) {
+          if (!Keys.isMemberHash(key)) {
             continue;
           }
           List<String> hot = redis.hmget(key, "id", "seq", "a", "pe", "h", "sp", "d").stream()

@@ -29,6 +29,16 @@ public final class Keys {
         base + ":txage"};
   }
 
+  /** SCAN pattern that finds every member's keys; {@link #isMemberHash} picks out the hashes among them. */
+  public static final String MEMBER_SCAN = PREFIX + "*:m:*";
+  private static final java.util.regex.Pattern MEMBER_HASH =
+      java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(PREFIX) + "\\{\\d+}:m:[0-9a-f-]{36}");
+
+  /** Whether the key is a member's hash (the first of its seven keys). */
+  public static boolean isMemberHash(String key) {
+    return MEMBER_HASH.matcher(key).matches();
+  }
+
   /** The member's keys followed by {@code more}, as one KEYS array. */
   public static String[] member(UUID member, String... more) {
     String[] keys = member(member);

@@ -1,0 +1,93 @@
+package io.loyalty.gateway.member;
+
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.loyalty.gateway.store.Keys;
+import io.loyalty.gateway.store.Redis;
+import io.loyalty.gateway.store.Script;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drops the hot copies of members idle for longer than {@code MEMBER_IDLE_EVICT_SECONDS}, so Redis holds the
+ * members in use rather than every member ever touched. A member is dropped only when PostgreSQL has all of it
+ * (its snapshot is at the member's seq in Redis, checked again atomically by the evict script) and it holds no
+ * points; its next touch reloads it from PostgreSQL, idempotency records included, so a late retry is still a
+ * replay. Each gateway walks the keyspace with SCAN, one page per tick; gateways doing so at once only repeat
+ * each other's checks.
+ */
+public final class MemberEvictor {
+  private static final Logger LOG = LoggerFactory.getLogger(MemberEvictor.class);
+  static final String SELECT_IDLE = """
+      SELECT member_id, seq FROM member_balances
+       WHERE member_id = ANY($1::uuid[]) AND updated_at < now() - $2::bigint * interval '1 second'""";
+  /** Keys looked at per tick (each member has seven, and idempotency records share the pattern's prefix). */
+  private static final int PAGE = 2000;
+
+  private final Redis redis;
+  private final Pool pool;
+  private final long idleSeconds;
+  private final Counter evicted;
+  private ScanCursor cursor = ScanCursor.INITIAL;
+  private boolean stepping;
+
+  public MemberEvictor(Redis redis, Pool pool, long idleSeconds, MeterRegistry registry) {
+    this.redis = redis;
+    this.pool = pool;
+    this.idleSeconds = idleSeconds;
+    this.evicted = Counter.builder("loyalty.members.evicted").baseUnit("members")
+        .description("Idle members whose hot copy was dropped from Redis").register(registry);
+  }
+
+  /** Every {@code periodMillis}, one page of the keyspace; nothing when idle eviction is off (0 seconds). */
+  public void start(Vertx vertx, long periodMillis) {
+    if (idleSeconds == 0) {
+      return;
+    }
+    vertx.setPeriodic(periodMillis, id -> {
+      if (!stepping) {
+        stepping = true;
+        step().onComplete(done -> {
+          stepping = false;
+          if (done.failed()) {
+            LOG.warn("idle member eviction failed: {}", done.cause().toString());
+          }
+        });
+      }
+    });
+  }
+
+  Future<Void> step() {
+    return redis.call(c -> c.scan(cursor, ScanArgs.Builder.matches(Keys.MEMBER_SCAN).limit(PAGE))).compose(page -> {
+      cursor = page.isFinished() ? ScanCursor.INITIAL : page;
+      UUID[] members = page.getKeys().stream().filter(Keys::isMemberHash)
+          .map(key -> UUID.fromString(key.substring(key.length() - 36))).toArray(UUID[]::new);
+      return members.length == 0 ? Future.succeededFuture()
+          : pool.preparedQuery(SELECT_IDLE).execute(Tuple.of(members, idleSeconds)).compose(this::evict);
+    });
+  }
+
+  private Future<Void> evict(Iterable<Row> idle) {
+    List<Future<List<Object>>> drops = new ArrayList<>();
+    for (Row row : idle) {
+      UUID member = row.getUUID("member_id");
+      drops.add(redis.run(Script.EVICT, Keys.member(member), Long.toString(row.getLong("seq")), "idle")
+          .onSuccess(reply -> {
+            if (Long.valueOf(1).equals(reply.get(0))) {
+              evicted.increment();
+            }
+          }));
+    }
+    return Future.all(drops).mapEmpty();
+  }
+}
