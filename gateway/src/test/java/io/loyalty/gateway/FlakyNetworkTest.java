@@ -60,7 +60,13 @@ class FlakyNetworkTest {
       AtomicLong slowestMillis = new AtomicLong();
       long until = System.currentTimeMillis() + FAULTY_MILLIS;
       boolean stalled = false;
+      boolean reset = false;
       for (int sent = 0; System.currentTimeMillis() < until; ) {
+        if (!reset && System.currentTimeMillis() > until - FAULTY_MILLIS * 3 / 4) {
+          redisLink.resetConnections(); // at least one of each, whatever the dice say
+          databaseLink.resetConnections();
+          reset = true;
+        }
         if (!stalled && System.currentTimeMillis() > until - FAULTY_MILLIS / 2) {
           redisLink.stall(STALL_MILLIS);
           stalled = true;

@@ -50,6 +50,16 @@ public final class FaultyProxy implements AutoCloseable {
     this.faults = faults;
   }
 
+  /** Resets every open connection now (both sides see an RST), whatever the random faults do. */
+  public void resetConnections() {
+    for (Socket socket : sockets) {
+      if (socket.getLocalPort() == port()) { // count connections, not their two sockets
+        reset.incrementAndGet();
+      }
+      end(socket, socket, true);
+    }
+  }
+
   /** From now on, for {@code millis}, every chunk waits; connections stay open and lose nothing. */
   public void stall(long millis) {
     stalledUntilNanos = System.nanoTime() + millis * 1_000_000;
