@@ -95,8 +95,7 @@ public final class Authorizations {
           Long.toString(program.accrualRateBp()), Long.toString(program.pendingDays() * Purchases.DAY_MILLIS),
           Long.toString(program.expiryDays() == null ? -1 : program.expiryDays() * Purchases.DAY_MILLIS)));
       args.addAll(Purchases.tierArgs(program));
-      String[] keys = Keys.member(found.member(), Keys.idempotency(found.member(), till.ref(), key),
-          Keys.stream(found.member()));
+      String[] keys = Keys.change(found.member(), till.ref(), key);
       return transactions.run(found.member(), id, () -> redis.run(Script.CAPTURE, keys, args.toArray(String[]::new)));
     }).map(reply -> switch ((String) reply.get(0)) {
       case "OK" -> new Reply(200, captured((String) reply.get(1)));
@@ -119,8 +118,7 @@ public final class Authorizations {
     String fingerprint = Purchases.fingerprint("POST /v1/authorizations/" + id + "/void", body);
     return inFlight.guard(till, key, () -> transactions.locate(till, id).compose(found -> {
       authorization(found.record());
-      String[] keys = Keys.member(found.member(), Keys.idempotency(found.member(), till.ref(), key),
-          Keys.stream(found.member()));
+      String[] keys = Keys.change(found.member(), till.ref(), key);
       return transactions.run(found.member(), id, () -> redis.run(Script.VOID, keys, Long.toString(clock.millis()),
           fingerprint, Long.toString(idempotencyTtlSeconds), program.id(), key, id.toString(), till.ref().toString()));
     }).map(reply -> switch ((String) reply.get(0)) {

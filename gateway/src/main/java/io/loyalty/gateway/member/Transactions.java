@@ -80,7 +80,7 @@ public final class Transactions {
     return redis.call(c -> c.hget(keys[4], transaction.toString())).compose(raw -> raw != null
         ? Future.succeededFuture(StoredJson.object(raw))
         : reload(member, transaction).compose(found -> !found ? Future.succeededFuture(null)
-            : redis.call(c -> c.hget(keys[4], transaction.toString())).map(again -> again == null ? null : new JsonObject(again))));
+            : redis.call(c -> c.hget(keys[4], transaction.toString())).map(again -> again == null ? null : StoredJson.object(again))));
   }
 
   /** Puts the record back from PostgreSQL; false when PostgreSQL has no such transaction. */

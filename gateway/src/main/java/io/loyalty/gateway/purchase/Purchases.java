@@ -91,8 +91,8 @@ public final class Purchases {
     String fingerprint = fingerprint(mode.route, body);
     return inFlight.guard(till, key, () -> memberId(program, request).compose(id -> {
       UUID transaction = Keys.newTransactionId(id);
-      String[] keys = Keys.member(id, Keys.idempotency(id, till.ref(), key), Keys.stream(id),
-          Keys.transactionIndex(transaction), Keys.holdsDue(Keys.shard(id)));
+      String[] keys = Keys.change(id, till.ref(), key, Keys.transactionIndex(transaction),
+          Keys.holdsDue(Keys.shard(id)));
       String[] args = args(program, till, key, fingerprint, request, plan, transaction, mode, occurredAtMillis);
       return members.runLoading(id, () -> redis.run(Script.PURCHASE, keys, args));
     }).map(reply -> reply(program, mode, reply)));

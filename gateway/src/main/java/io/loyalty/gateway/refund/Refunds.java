@@ -77,8 +77,7 @@ public final class Refunds {
     String fingerprint = Purchases.fingerprint("POST /v1/refunds", body);
     UUID refundId = UUID.randomUUID();
     return inFlight.guard(till, key, () -> transactions.locate(till, id).compose(found -> {
-      String[] keys = Keys.member(found.member(), Keys.idempotency(found.member(), till.ref(), key),
-          Keys.stream(found.member()));
+      String[] keys = Keys.change(found.member(), till.ref(), key);
       return redis.call(c -> c.get(keys[7])).compose(stored -> stored != null
           ? Future.succeededFuture(List.<Object>of("REPLAY_CHECK", stored))
           : apply(till, key, program, found, keys, bySku, amount, fingerprint, refundId, 1));

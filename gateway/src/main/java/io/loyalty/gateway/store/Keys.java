@@ -1,6 +1,7 @@
 package io.loyalty.gateway.store;
 
 import java.util.UUID;
+import java.util.regex.Pattern;
 
 /**
  * Redis key names. A member's keys, its idempotency records and its shard's write-behind stream share the hash
@@ -10,6 +11,9 @@ import java.util.UUID;
 public final class Keys {
   public static final int SHARDS = 16;
   private static final String PREFIX = "lg:";
+  /** SCAN pattern that finds every member's keys; {@link #isMemberHash} picks out the hashes among them. */
+  public static final String MEMBER_SCAN = PREFIX + "*:m:*";
+  private static final Pattern MEMBER_HASH = Pattern.compile(Pattern.quote(PREFIX) + "\\{\\d+}:m:[0-9a-f-]{36}");
 
   private Keys() {
   }
@@ -29,11 +33,6 @@ public final class Keys {
         base + ":txage"};
   }
 
-  /** SCAN pattern that finds every member's keys; {@link #isMemberHash} picks out the hashes among them. */
-  public static final String MEMBER_SCAN = PREFIX + "*:m:*";
-  private static final java.util.regex.Pattern MEMBER_HASH =
-      java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(PREFIX) + "\\{\\d+}:m:[0-9a-f-]{36}");
-
   /** Whether the key is a member's hash (the first of its seven keys). */
   public static boolean isMemberHash(String key) {
     return MEMBER_HASH.matcher(key).matches();
@@ -45,6 +44,17 @@ public final class Keys {
     String[] all = java.util.Arrays.copyOf(keys, keys.length + more.length);
     System.arraycopy(more, 0, all, keys.length, more.length);
     return all;
+  }
+
+  /**
+   * The keys of a money-moving script on a member, in the order the scripts expect: its seven keys, the
+   * request's idempotency record, the member's write-behind stream, then {@code more}.
+   */
+  public static String[] change(UUID member, UUID tillRef, String idempotencyKey, String... more) {
+    String[] fixed = {idempotency(member, tillRef, idempotencyKey), stream(member)};
+    String[] all = java.util.Arrays.copyOf(fixed, fixed.length + more.length);
+    System.arraycopy(more, 0, all, fixed.length, more.length);
+    return member(member, all);
   }
 
   /** A new transaction id in the member's shard, so the transaction's keys share the member's slot. */
