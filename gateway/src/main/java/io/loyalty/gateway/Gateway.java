@@ -11,6 +11,7 @@ import io.loyalty.gateway.http.Api;
 import io.loyalty.gateway.http.ApiVerticle;
 import io.loyalty.gateway.member.MemberRoutes;
 import io.loyalty.gateway.member.MemberEvictor;
+import io.loyalty.gateway.member.MemberStore;
 import io.loyalty.gateway.member.Members;
 import io.loyalty.gateway.program.ProgramRegistry;
 import io.loyalty.gateway.purchase.Purchases;
@@ -70,17 +71,18 @@ public final class Gateway {
     }).compose(redis -> {
       Pool pool = Database.pool(vertx, config.databaseUrl(), config.databasePoolSize());
       ProgramRegistry programs = new ProgramRegistry(pool);
-      Members members = new Members(pool, redis, clock, config.idempotencyTtlSeconds());
-      Transactions transactions = new Transactions(pool, redis, members);
+      MemberStore store = new MemberStore(redis, pool, clock, config.idempotencyTtlSeconds(),
+          config.writeBehindMaxBacklogEntries());
+      Members members = new Members(pool, redis, store, clock);
+      Transactions transactions = new Transactions(vertx, pool, redis);
       InFlight inFlight = new InFlight();
-      Purchases purchases = new Purchases(programs, members, redis, clock, inFlight, config.idempotencyTtlSeconds(),
-          config.writeBehindMaxBacklogEntries(), registry);
-      Refunds refunds = new Refunds(programs, transactions, redis, clock, inFlight, config.idempotencyTtlSeconds());
+      Purchases purchases = new Purchases(programs, members, store, clock, inFlight, registry);
+      Refunds refunds = new Refunds(programs, store, transactions, clock, inFlight);
       Api.Handlers handlers = new Api.Handlers(
           new AdminRoutes(programs, config.adminToken()),
           new MemberRoutes(programs, members),
           purchases,
-          new Authorizations(programs, members, transactions, redis, clock, inFlight, config.idempotencyTtlSeconds()),
+          new Authorizations(programs, members, store, transactions, clock, inFlight),
           refunds,
           new Batches(programs, purchases, refunds, clock));
       WriteBehind writeBehind = new WriteBehind(redis, pool, registry, config.writeBehindBatchSize(),
@@ -96,8 +98,8 @@ public final class Gateway {
               new DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER)))
           .compose(v -> {
             vertx.setPeriodic(config.configRefreshMillis(), id -> programs.refresh());
-            new HoldSweeper(redis, clock).start(vertx);
-            new MemberEvictor(redis, pool, config.memberIdleSeconds(), registry)
+            new HoldSweeper(redis, store, programs, clock).start(vertx);
+            new MemberEvictor(redis, store, pool, config.memberIdleSeconds(), registry)
                 .start(vertx, config.memberEvictScanMillis());
             return vertx.deployVerticle(() -> new ApiVerticle(config.httpPort(), config.tlsCertPath(), config.tlsKeyPath(),
                     v2 -> Api.router(v2, handlers, limiter, registry, readiness, openApi)),

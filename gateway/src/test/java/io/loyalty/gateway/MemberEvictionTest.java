@@ -2,6 +2,7 @@ package io.loyalty.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.loyalty.gateway.rules.MemberState;
 import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.support.TestGateway;
 import io.loyalty.gateway.support.TestGateway.Response;
@@ -33,13 +34,12 @@ class MemberEvictionTest {
       gw.awaitDrained();
       JsonObject idleView = gw.memberView(till, idle);
       // a change PostgreSQL has not got yet, as if still in the stream: the hot copy is ahead of the snapshot
-      gw.redis().hincrby(hash(undrained), "seq", 1);
+      gw.putState(withSeq(gw.state(undrained), +1));
 
       for (int i = 0; gw.redis().exists(hash(idle)) == 1; i++) {
         assertThat(i).as("the idle member was not evicted").isLessThan(300);
         TestGateway.sleep(50);
       }
-      assertThat(gw.redis().exists(Keys.member(UUID.fromString(idle)))).as("all seven keys").isZero();
       TestGateway.sleep(1_000); // many more passes over the whole keyspace
       assertThat(gw.redis().exists(hash(holding))).as("holds points").isEqualTo(1);
       assertThat(gw.redis().exists(hash(undrained))).as("ahead of PostgreSQL").isEqualTo(1);
@@ -53,12 +53,17 @@ class MemberEvictionTest {
       assertThat(retry.json()).isEqualTo(first);
       assertThat(gw.purchase(till, "second", TestGateway.purchase(idle, "R-2", 100_000, "max")).status())
           .isEqualTo(201);
-      gw.redis().hincrby(hash(undrained), "seq", -1);
+      gw.putState(withSeq(gw.state(undrained), -1));
       gw.assertPostgresExplainsEveryBalance(Map.of(idle, till, holding, till, undrained, till));
     }
   }
 
   static String hash(String member) {
-    return Keys.member(UUID.fromString(member))[0];
+    return Keys.member(UUID.fromString(member));
+  }
+
+  static MemberState withSeq(MemberState s, long by) {
+    return new MemberState(s.id(), s.programId(), s.seq() + by, s.available(), s.pending(), s.held(), s.debt(),
+        s.spendMinor(), s.pendingLots(), s.availableLots(), s.authorizations(), s.profile());
   }
 }

@@ -54,9 +54,9 @@ class OpenApiContractTest extends GatewayTest {
   @Test
   void everyRouteIsDocumentedAndEveryDocumentedOperationIsRouted() {
     Api.Handlers handlers = new Api.Handlers(new AdminRoutes(null, "x".repeat(16)), new MemberRoutes(null, null),
-        new Purchases(null, null, null, null, null, 0, Long.MAX_VALUE, null),
-        new io.loyalty.gateway.authorization.Authorizations(null, null, null, null, null, null, 0),
-        new io.loyalty.gateway.refund.Refunds(null, null, null, null, null, 0),
+        new Purchases(null, null, null, null, null, null),
+        new io.loyalty.gateway.authorization.Authorizations(null, null, null, null, null, null),
+        new io.loyalty.gateway.refund.Refunds(null, null, null, null, null),
         new io.loyalty.gateway.batch.Batches(null, null, null, null));
     Set<String> routed = new TreeSet<>();
     Api.endpoints(handlers).forEach(e -> routed.add(e.method() + " " + e.path().replaceAll(":(\\w+)", "{$1}")));

@@ -5,7 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lettuce.core.Consumer;
 import io.lettuce.core.XReadArgs;
+import io.loyalty.gateway.codec.StateCodec;
+import io.loyalty.gateway.rules.Decision;
+import io.loyalty.gateway.rules.Entry;
+import io.loyalty.gateway.rules.Lot;
+import io.loyalty.gateway.rules.MemberState;
+import io.loyalty.gateway.rules.Profile;
 import io.loyalty.gateway.store.Keys;
+import io.loyalty.gateway.writebehind.Event;
 import io.loyalty.gateway.support.GatewayTest;
 import io.loyalty.gateway.writebehind.DeadLetters;
 import io.loyalty.gateway.writebehind.WriteBehind;
@@ -132,11 +139,8 @@ class WriteBehindTest extends GatewayTest {
     // A gateway read this event from the stream and died before writing it to PostgreSQL.
     gw.restart(() -> {
       String stream = Keys.stream(java.util.UUID.fromString(member));
-      JsonObject event = new JsonObject().put("m", member).put("p", program).put("s", 1).put("a", 7).put("pe", 0)
-          .put("h", 0).put("sp", 0).put("t", now).put("lots", new JsonObject())
-          .put("l", new JsonArray().add(new JsonObject().put("s", 1).put("k", "adjust").put("p", 7).put("da", 7)
-              .put("dpe", 0).put("dh", 0).put("r", "left behind by a dead gateway").put("at", now)));
-      gw.redis().xadd(stream, Map.of("e", event.encode()));
+      gw.binaryRedis().xadd(stream, Map.of("e",
+          adjustment(java.util.UUID.fromString(member), program, 7, "left behind by a dead gateway", now)));
       assertThat(gw.redis().xreadgroup(Consumer.from(WriteBehind.GROUP, "dead-gateway"),
           XReadArgs.StreamOffset.lastConsumed(stream))).hasSize(1);
     });
@@ -157,11 +161,9 @@ class WriteBehindTest extends GatewayTest {
     // Two entries that can never be written, in the shard of real purchases sent right behind them.
     gw.restart(() -> {
       String stream = Keys.stream(java.util.UUID.fromString(member));
-      gw.redis().xadd(stream, Map.of("e", "{not json"));
-      gw.redis().xadd(stream, Map.of("e", new JsonObject().put("m", java.util.UUID.randomUUID().toString())
-          .put("p", "nowhere").put("s", 1).put("a", 0).put("pe", 0).put("h", 0).put("sp", 0).put("t", 0)
-          .put("l", new JsonArray().add(new JsonObject().put("s", 1).put("k", "adjust").put("p", 1).put("da", 1)
-              .put("dpe", 0).put("dh", 0).put("r", "member that does not exist").put("at", 0))).encode()));
+      gw.redis().xadd(stream, Map.of("e", "{not an event"));
+      gw.binaryRedis().xadd(stream, Map.of("e",
+          adjustment(java.util.UUID.randomUUID(), "nowhere", 1, "member that does not exist", 0)));
     });
     TestGateway.sleep(1500); // the worker meets the bad entries alone first, and fails
     for (int i = 0; i < 5; i++) {
@@ -184,10 +186,8 @@ class WriteBehindTest extends GatewayTest {
     gw.awaitDrained();
     // an adjustment for a member PostgreSQL does not know (yet), next to real purchases
     java.util.UUID orphan = java.util.UUID.randomUUID();
-    gw.restart(() -> gw.redis().xadd(Keys.stream(orphan), Map.of("e", new JsonObject().put("m", orphan.toString())
-        .put("p", program).put("s", 1).put("a", 7).put("pe", 0).put("h", 0).put("sp", 0).put("t", 0)
-        .put("l", new JsonArray().add(new JsonObject().put("s", 1).put("k", "adjust").put("p", 7).put("da", 7)
-            .put("dpe", 0).put("dh", 0).put("r", "migrated from the old system").put("at", 0))).encode())));
+    gw.restart(() -> gw.binaryRedis().xadd(Keys.stream(orphan), Map.of("e",
+        adjustment(orphan, program, 7, "migrated from the old system", 0))));
     for (int i = 0; deadLetterFor(orphan) == null; i++) {
       assertThat(i).as("the entry was not set aside").isLessThan(100);
       gw.purchase(till, "beside-poison-" + i, TestGateway.purchase(member, "R-" + i, 10_000, null));
@@ -225,9 +225,19 @@ class WriteBehindTest extends GatewayTest {
 
   /** The dead letter holding an entry about this member, or null. */
   static String deadLetterFor(java.util.UUID member) {
-    return gw.redis().xrange(Keys.deadLetters(Keys.shard(member)), io.lettuce.core.Range.create("-", "+")).stream()
-        .filter(m -> m.getBody().getOrDefault("e", "").contains(member.toString())).map(m -> m.getId())
-        .findFirst().orElse(null);
+    return gw.binaryRedis().xrange(Keys.deadLetters(Keys.shard(member)), io.lettuce.core.Range.create("-", "+"))
+        .stream().filter(m -> DeadLetters.describe(m.getBody().get("e")).contains(member.toString()))
+        .map(m -> m.getId()).findFirst().orElse(null);
+  }
+
+  /** A write-behind event granting {@code points} to a member that had none, as a gateway would write it. */
+  static byte[] adjustment(java.util.UUID member, String program, long points, String reason, long at) {
+    Profile profile = new Profile("+79990000001", null, null, true, false, at);
+    MemberState state = new MemberState(member, program, 1, points, 0, 0, 0, 0, List.of(),
+        List.of(new Lot(1, points, points, at, Lot.NEVER)), List.of(), profile);
+    Entry entry = new Entry(1, "adjust", points, points, 0, 0, 1, reason, at, null, null, null);
+    return Event.encode(new Decision(state, List.of(entry), List.of(), null, null), StateCodec.encode(state), null,
+        null, null);
   }
 
   static long[] ledgerSums(Connection sql, String member) throws Exception {
@@ -250,13 +260,15 @@ class WriteBehindTest extends GatewayTest {
     }
   }
 
+  /** The points in the lots of the member's state as PostgreSQL keeps it. */
   static long lotRemaining(Connection sql, String member) throws Exception {
-    try (PreparedStatement st = sql.prepareStatement("SELECT coalesce(sum(remaining), 0) FROM lots "
-        + "WHERE member_id = ?::uuid AND state IN ('pending', 'available')")) {
+    try (PreparedStatement st = sql.prepareStatement("SELECT state FROM member_balances WHERE member_id = ?::uuid")) {
       st.setString(1, member);
       ResultSet rs = st.executeQuery();
-      rs.next();
-      return rs.getLong(1);
+      assertThat(rs.next()).isTrue();
+      MemberState state = StateCodec.decode(rs.getBytes(1));
+      return java.util.stream.Stream.concat(state.pendingLots().stream(), state.availableLots().stream())
+          .mapToLong(Lot::remaining).sum();
     }
   }
 }

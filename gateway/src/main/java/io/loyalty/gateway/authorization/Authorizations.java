@@ -1,5 +1,6 @@
 package io.loyalty.gateway.authorization;
 
+import io.loyalty.gateway.http.Answers;
 import io.loyalty.gateway.http.ApiException;
 import io.loyalty.gateway.http.ErrorCode;
 import io.loyalty.gateway.http.Fields;
@@ -7,7 +8,7 @@ import io.loyalty.gateway.http.InFlight;
 import io.loyalty.gateway.http.Reply;
 import io.loyalty.gateway.http.Requests;
 import io.loyalty.gateway.member.MemberRef;
-import io.loyalty.gateway.member.MemberView;
+import io.loyalty.gateway.member.MemberStore;
 import io.loyalty.gateway.member.Members;
 import io.loyalty.gateway.member.Transactions;
 import io.loyalty.gateway.program.Program;
@@ -15,16 +16,18 @@ import io.loyalty.gateway.program.ProgramRegistry;
 import io.loyalty.gateway.program.Till;
 import io.loyalty.gateway.purchase.PurchaseRequest;
 import io.loyalty.gateway.purchase.Purchases;
-import io.loyalty.gateway.purchase.Rules;
-import io.loyalty.gateway.store.Keys;
-import io.loyalty.gateway.store.Redis;
-import io.loyalty.gateway.store.Script;
+import io.loyalty.gateway.purchase.Receipt;
+import io.loyalty.gateway.rules.Authorization;
+import io.loyalty.gateway.rules.Command;
+import io.loyalty.gateway.rules.Decision;
+import io.loyalty.gateway.rules.MemberState;
+import io.loyalty.gateway.rules.Rules;
+import io.loyalty.gateway.rules.Transaction;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -37,21 +40,19 @@ import java.util.UUID;
 public final class Authorizations {
   private final ProgramRegistry programs;
   private final Members members;
+  private final MemberStore store;
   private final Transactions transactions;
-  private final Redis redis;
   private final Clock clock;
   private final InFlight inFlight;
-  private final long idempotencyTtlSeconds;
 
-  public Authorizations(ProgramRegistry programs, Members members, Transactions transactions, Redis redis,
-      Clock clock, InFlight inFlight, long idempotencyTtlSeconds) {
+  public Authorizations(ProgramRegistry programs, Members members, MemberStore store, Transactions transactions,
+      Clock clock, InFlight inFlight) {
     this.programs = programs;
     this.members = members;
+    this.store = store;
     this.transactions = transactions;
-    this.redis = redis;
     this.clock = clock;
     this.inFlight = inFlight;
-    this.idempotencyTtlSeconds = idempotencyTtlSeconds;
   }
 
   /** POST /v1/authorizations/{authorization_id}/capture */
@@ -64,45 +65,16 @@ public final class Authorizations {
     Fields f = new Fields();
     f.rejectUnknown(body, "", Set.of("total_minor", "lines"));
     Long total = f.integer(body, "", "total_minor", -1L, 1, Fields.MAX_AMOUNT_MINOR);
-    Rules.Receipt receipt = body.containsKey("lines") ? finalReceipt(f, body) : null;
+    Receipt receipt = body.containsKey("lines") ? finalReceipt(f, body) : null;
     f.throwIfInvalid();
-    String fingerprint = Purchases.fingerprint("POST /v1/authorizations/" + id + "/capture", body);
-    return inFlight.guard(till, key, () -> transactions.locate(till, id).compose(found -> {
-      JsonObject record = authorization(found.record());
-      long authorizedTotal = record.getLong("tot");
-      long finalTotal;
-      long eligible;
-      String lines = "";
-      if (receipt != null) {
-        Rules.Plan plan = Rules.plan(program, receipt, 0);
-        finalTotal = plan.totalMinor();
-        eligible = plan.eligibleMinor();
-        lines = Rules.linesBySku(program, receipt).encode();
-      } else if (total > 0) {
-        finalTotal = total;
-        eligible = Rules.proportion(record.getLong("el"), Math.min(total, authorizedTotal), authorizedTotal);
-      } else {
-        finalTotal = authorizedTotal;
-        eligible = record.getLong("el");
-      }
-      if (finalTotal > authorizedTotal) {
-        throw exceeds(authorizedTotal);
-      }
-      List<String> args = new ArrayList<>(List.of(Long.toString(clock.millis()), fingerprint,
-          Long.toString(idempotencyTtlSeconds), program.id(), key, id.toString(), till.ref().toString(),
-          Long.toString(finalTotal), Long.toString(eligible), Long.toString(Rules.capPoints(program, eligible)), lines,
-          Long.toString(program.pointValueMinor()), program.accrueOn() == Program.AccrueOn.PAID ? "1" : "0",
-          Long.toString(program.accrualRateBp()), Long.toString(program.pendingDays() * Purchases.DAY_MILLIS),
-          Long.toString(program.expiryDays() == null ? -1 : program.expiryDays() * Purchases.DAY_MILLIS)));
-      args.addAll(Purchases.tierArgs(program));
-      String[] keys = Keys.change(found.member(), till.ref(), key);
-      return transactions.run(found.member(), id, () -> redis.run(Script.CAPTURE, keys, args.toArray(String[]::new)));
-    }).map(reply -> switch ((String) reply.get(0)) {
-      case "OK" -> new Reply(200, captured((String) reply.get(1)));
-      case "REPLAY" -> new Reply(200, captured((String) reply.get(1)), true);
-      case "EXCEEDS" -> throw exceeds(Long.parseLong((String) reply.get(1)));
-      default -> throw refusal(reply);
-    }));
+    Command.Capture capture;
+    if (receipt != null) {
+      Receipt.Planned planned = receipt.plan(program);
+      capture = new Command.Capture(id, planned.totalMinor(), planned.eligibleMinor(), planned.lines());
+    } else {
+      capture = new Command.Capture(id, total, -1, null);
+    }
+    return act(till, key, program, id, "capture", body, capture);
   }
 
   /** POST /v1/authorizations/{authorization_id}/void */
@@ -115,17 +87,26 @@ public final class Authorizations {
     Fields f = new Fields();
     f.rejectUnknown(body, "", Set.of());
     f.throwIfInvalid();
-    String fingerprint = Purchases.fingerprint("POST /v1/authorizations/" + id + "/void", body);
-    return inFlight.guard(till, key, () -> transactions.locate(till, id).compose(found -> {
-      authorization(found.record());
-      String[] keys = Keys.change(found.member(), till.ref(), key);
-      return transactions.run(found.member(), id, () -> redis.run(Script.VOID, keys, Long.toString(clock.millis()),
-          fingerprint, Long.toString(idempotencyTtlSeconds), program.id(), key, id.toString(), till.ref().toString()));
-    }).map(reply -> switch ((String) reply.get(0)) {
-      case "OK" -> new Reply(200, voided((String) reply.get(1)));
-      case "REPLAY" -> new Reply(200, voided((String) reply.get(1)), true);
-      default -> throw refusal(reply);
-    }));
+    return act(till, key, program, id, "void", body, new Command.Void(id));
+  }
+
+  /** A capture or void: decided from the authorisation in the member's state, or refused from its record. */
+  private Future<Reply> act(Till till, String key, Program program, UUID id, String action, JsonObject body,
+      Command command) {
+    MemberStore.Request asked = new MemberStore.Request(till.ref(), key,
+        Purchases.fingerprint("POST /v1/authorizations/" + id + "/" + action, body));
+    return inFlight.guard(till, key, () -> transactions.owner(id).compose(member ->
+        store.change(member, program.id(), asked, state -> decide(state, member, id, command, program))
+            .recover(Authorizations::foreign))
+        .map(outcome -> Answers.reply(200, outcome)));
+  }
+
+  private Future<Decision> decide(MemberState state, UUID member, UUID id, Command command, Program program) {
+    if (state.authorization(id) != null) {
+      return Future.succeededFuture(Rules.decide(state, command, program, clock.millis()));
+    }
+    return transactions.record(member, id, state.seq())
+        .map(stored -> Rules.refuse(state, Rules.notOpen(stored), program, clock.millis()));
   }
 
   /** GET /v1/authorizations/{authorization_id} */
@@ -133,15 +114,29 @@ public final class Authorizations {
     Till till = Requests.till(ctx, programs);
     UUID id = authorizationId(ctx);
     Program program = programs.requireProgram(till.programId());
-    // Reading the member first matures it, so a hold past its TTL shows as expired.
-    return transactions.locate(till, id)
-        .compose(found -> members.view(program, found.member()))
-        .compose(member -> transactions.locate(till, id))
-        .map(found -> new Reply(200, describe(authorization(found.record()))));
+    // reading the member matures it first, so a hold past its TTL shows as expired
+    return transactions.owner(id).compose(member -> members.matured(program, member).recover(Authorizations::foreign)
+        .compose(state -> {
+          Authorization a = state.authorization(id);
+          return a != null ? Future.succeededFuture(Transaction.of(program.id(), a, List.of(), -1))
+              : transactions.record(member, id, state.seq());
+        }))
+        .map(t -> {
+          if (t == null || t.kind() != Transaction.Kind.AUTHORIZATION) {
+            throw Answers.transactionNotFound();
+          }
+          return new Reply(200, describe(t));
+        });
+  }
+
+  /** Another program's member: the transaction is not this till's to see. */
+  private static <T> Future<T> foreign(Throwable e) {
+    return Future.failedFuture(e instanceof ApiException api && api.code() == ErrorCode.MEMBER_NOT_FOUND
+        ? Answers.transactionNotFound() : e);
   }
 
   /** The final receipt of a capture: its lines, adding up to total_minor (taken as their sum when absent). */
-  private static Rules.Receipt finalReceipt(Fields f, JsonObject body) {
+  private static Receipt finalReceipt(Fields f, JsonObject body) {
     JsonObject receipt = body.copy().put("number", "capture");
     if (!body.containsKey("total_minor")) {
       receipt.put("total_minor", PurchaseRequest.sumOfLines(body.getValue("lines")));
@@ -149,70 +144,30 @@ public final class Authorizations {
     return PurchaseRequest.receipt(f, "", receipt);
   }
 
-  private static JsonObject authorization(JsonObject record) {
-    if (!"authorization".equals(record.getString("kind"))) {
-      throw Transactions.notFound();
-    }
-    return record;
-  }
-
-  static JsonObject describe(JsonObject r) {
-    String status = r.getString("st");
+  static JsonObject describe(Transaction t) {
     JsonObject json = new JsonObject()
-        .put("authorization_id", r.getString("id"))
-        .put("status", status)
-        .put("receipt_number", r.getString("rn"))
-        .put("authorized_total_minor", r.getLong("atot", r.getLong("tot")))
-        .put("held_points", r.getLong("held", 0L))
-        .put("expected_accrual_points", r.getLong("eacc", 0L))
-        .put("expires_at", Instant.ofEpochMilli(r.getLong("xat")).toString())
+        .put("authorization_id", t.id().toString())
+        .put("status", t.status())
+        .put("receipt_number", t.receipt())
+        .put("authorized_total_minor", t.authorizedTotalMinor())
+        .put("held_points", t.heldPoints())
+        .put("expected_accrual_points", t.expectedAccrualPoints())
+        .put("expires_at", Instant.ofEpochMilli(t.expiresAt()).toString())
         .put("captured", null);
-    if ("captured".equals(status)) {
+    if (Transaction.CAPTURED.equals(t.status())) {
       json.put("captured", new JsonObject()
-          .put("total_minor", r.getLong("tot"))
-          .put("redeemed_points", r.getLong("red"))
-          .put("saved_minor", r.getLong("sav"))
-          .put("accrued_points", r.getLong("acc")));
+          .put("total_minor", t.totalMinor())
+          .put("redeemed_points", t.redeemedPoints())
+          .put("saved_minor", t.savedMinor())
+          .put("accrued_points", t.accruedPoints()));
     }
     return json;
-  }
-
-  private static JsonObject captured(String outcome) {
-    return Purchases.render(outcome).put("status", "captured");
-  }
-
-  private static JsonObject voided(String outcome) {
-    String[] o = outcome.split("\\|", -1);
-    return new JsonObject()
-        .put("authorization_id", o[0])
-        .put("member_id", o[1])
-        .put("status", "voided")
-        .put("released_points", Long.parseLong(o[2]))
-        .put("balance", MemberView.balance(o[3], o[4], o[5]));
-  }
-
-  private static ApiException refusal(List<Object> reply) {
-    return switch ((String) reply.get(0)) {
-      case "REUSE" -> Purchases.reuse();
-      case "EXPIRED" -> new ApiException(ErrorCode.AUTHORIZATION_EXPIRED,
-          "The hold expired uncaptured and was released; authorise again");
-      case "STATE" -> new ApiException(ErrorCode.INVALID_STATE, "The authorisation is " + reply.get(1),
-          new JsonObject().put("current_status", reply.get(1)));
-      case "NOT_FOUND" -> Transactions.notFound();
-      default -> throw new IllegalStateException("script answered " + reply);
-    };
-  }
-
-  private static ApiException exceeds(long authorizedTotal) {
-    return new ApiException(ErrorCode.CAPTURE_EXCEEDS_AUTHORIZATION,
-        "The authorisation was for " + authorizedTotal + "; capture that or less",
-        new JsonObject().put("authorized_total_minor", authorizedTotal));
   }
 
   private static UUID authorizationId(RoutingContext ctx) {
     UUID id = MemberRef.uuid(ctx.pathParam("authorization_id"));
     if (id == null) {
-      throw Transactions.notFound();
+      throw Answers.transactionNotFound();
     }
     return id;
   }

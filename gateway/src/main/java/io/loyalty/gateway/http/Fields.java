@@ -29,11 +29,16 @@ public final class Fields {
   /** Throws a 422 {@code invalid_field} listing every problem found so far, if any. */
   public void throwIfInvalid() {
     if (!errors.isEmpty()) {
-      throw new ApiException(ErrorCode.INVALID_FIELD,
-          errors.size() == 1 ? errors.get(0).getString("field") + ": " + errors.get(0).getString("message")
-              : errors.size() + " fields are invalid",
-          new JsonObject().put("errors", new JsonArray(new ArrayList<>(errors))));
+      throw invalid();
     }
+  }
+
+  /** The 422 {@code invalid_field} listing every problem found so far. */
+  public ApiException invalid() {
+    return new ApiException(ErrorCode.INVALID_FIELD,
+        errors.size() == 1 ? errors.get(0).getString("field") + ": " + errors.get(0).getString("message")
+            : errors.size() + " fields are invalid",
+        new JsonObject().put("errors", new JsonArray(new ArrayList<>(errors))));
   }
 
   public void rejectUnknown(JsonObject object, String path, Set<String> known) {

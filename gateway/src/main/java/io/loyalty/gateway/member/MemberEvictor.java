@@ -2,6 +2,7 @@ package io.loyalty.gateway.member;
 
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
+import io.loyalty.gateway.codec.StateCodec;
 import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.store.Redis;
 import io.loyalty.gateway.store.Script;
@@ -21,7 +22,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Drops the hot copies of members idle for longer than {@code MEMBER_IDLE_EVICT_SECONDS}, so Redis holds the
  * members in use rather than every member ever touched. A member is dropped only when PostgreSQL has all of it
- * (its snapshot is at the member's seq in Redis, checked again atomically by the evict script) and it holds no
+ * (its row is at the member's seq in Redis, checked again atomically by the evict script) and it holds no
  * points; its next touch reloads it from PostgreSQL, idempotency records included, so a late retry is still a
  * replay. Each gateway walks the keyspace with SCAN, one page per tick; gateways doing so at once only repeat
  * each other's checks.
@@ -31,18 +32,20 @@ public final class MemberEvictor {
   static final String SELECT_IDLE = """
       SELECT member_id, seq FROM member_balances
        WHERE member_id = ANY($1::uuid[]) AND updated_at < now() - $2::bigint * interval '1 second'""";
-  /** Keys looked at per tick (each member has seven, and idempotency records share the pattern's prefix). */
+  /** Keys looked at per tick. */
   private static final int PAGE = 2000;
 
   private final Redis redis;
+  private final MemberStore store;
   private final Pool pool;
   private final long idleSeconds;
   private final Counter evicted;
   private ScanCursor cursor = ScanCursor.INITIAL;
   private boolean stepping;
 
-  public MemberEvictor(Redis redis, Pool pool, long idleSeconds, MeterRegistry registry) {
+  public MemberEvictor(Redis redis, MemberStore store, Pool pool, long idleSeconds, MeterRegistry registry) {
     this.redis = redis;
+    this.store = store;
     this.pool = pool;
     this.idleSeconds = idleSeconds;
     this.evicted = Counter.builder("loyalty.members.evicted").baseUnit("members")
@@ -70,24 +73,36 @@ public final class MemberEvictor {
   Future<Void> step() {
     return redis.call(c -> c.scan(cursor, ScanArgs.Builder.matches(Keys.MEMBER_SCAN).limit(PAGE))).compose(page -> {
       cursor = page.isFinished() ? ScanCursor.INITIAL : page;
-      UUID[] members = page.getKeys().stream().filter(Keys::isMemberHash)
-          .map(key -> UUID.fromString(key.substring(key.length() - 36))).toArray(UUID[]::new);
+      UUID[] members = page.getKeys().stream().filter(Keys::isMemberState).map(Keys::memberOf).toArray(UUID[]::new);
       return members.length == 0 ? Future.succeededFuture()
           : pool.preparedQuery(SELECT_IDLE).execute(Tuple.of(members, idleSeconds)).compose(this::evict);
     });
   }
 
   private Future<Void> evict(Iterable<Row> idle) {
-    List<Future<List<Object>>> drops = new ArrayList<>();
+    List<Future<?>> drops = new ArrayList<>();
     for (Row row : idle) {
       UUID member = row.getUUID("member_id");
-      drops.add(redis.run(Script.EVICT, Keys.member(member), Long.toString(row.getLong("seq")), "idle")
-          .onSuccess(reply -> {
-            if (Long.valueOf(1).equals(reply.get(0))) {
-              evicted.increment();
-            }
-          }));
+      long storedSeq = row.getLong("seq");
+      drops.add(redis.call(c -> c.get(Keys.member(member))).compose(bytes -> {
+        // only a state PostgreSQL has all of, holding no points: its holds stay where the sweeper sees them
+        if (bytes == null || StateCodec.seqOf(bytes) != storedSeq || StateCodec.decode(bytes).held() != 0) {
+          return Future.succeededFuture();
+        }
+        return evict(redis, member, storedSeq).onSuccess(dropped -> {
+          if (dropped) {
+            store.forget(member);
+            evicted.increment();
+          }
+        });
+      }));
     }
     return Future.all(drops).mapEmpty();
+  }
+
+  /** Drops the member's state if it is still at {@code seq} (nothing changed it since it was checked). */
+  public static Future<Boolean> evict(Redis redis, UUID member, long seq) {
+    return redis.run(Script.EVICT, new String[] {Keys.member(member)}, StateCodec.version(seq))
+        .map(reply -> Long.valueOf(1).equals(reply.get(0)));
   }
 }

@@ -1,45 +1,42 @@
 package io.loyalty.gateway.member;
 
 import io.loyalty.gateway.program.Program;
+import io.loyalty.gateway.rules.Lot;
+import io.loyalty.gateway.rules.MemberState;
+import io.loyalty.gateway.rules.Profile;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import java.time.Instant;
-import java.util.List;
-import java.util.UUID;
 
 /** The JSON shapes of a member and of a ledger page. */
 public final class MemberView {
   private MemberView() {
   }
 
-  /** Renders the reply of view.lua. */
-  static JsonObject render(Program program, UUID id, List<Object> r) {
-    long spend = Long.parseLong((String) r.get(4));
-    long nextAt = Long.parseLong((String) r.get(5));
+  /** A member as {@code GET /v1/members/{id}} shows it. */
+  static JsonObject render(Program program, MemberState s) {
+    Profile p = s.profile();
+    Lot next = s.nextExpiring();
     return new JsonObject()
-        .put("member_id", id.toString())
+        .put("member_id", s.id().toString())
         .put("program_id", program.id())
-        .put("phone", r.get(7))
-        .put("card", emptyToNull(r.get(8)))
-        .put("external_id", emptyToNull(r.get(9)))
-        .put("consents", new JsonObject().put("personal_data", "1".equals(r.get(10)))
-            .put("marketing", "1".equals(r.get(11))))
-        .put("tier", program.tierJson(spend))
-        .put("balance", balance(r.get(1), r.get(2), r.get(3)))
-        .put("lifetime_spend_minor", spend)
-        .put("next_expiry", nextAt < 0 ? null : new JsonObject()
-            .put("points", Long.parseLong((String) r.get(6)))
-            .put("at", Instant.ofEpochMilli(nextAt).toString()))
-        .put("enrolled_at", Instant.ofEpochMilli(Long.parseLong((String) r.get(12))).toString());
+        .put("phone", p.phone())
+        .put("card", p.card())
+        .put("external_id", p.externalId())
+        .put("consents", new JsonObject().put("personal_data", p.personalData()).put("marketing", p.marketing()))
+        .put("tier", program.tierJson(s.spendMinor()))
+        .put("balance", balance(s.available(), s.pending(), s.held()))
+        .put("lifetime_spend_minor", s.spendMinor())
+        .put("next_expiry", next == null ? null : new JsonObject()
+            .put("points", next.remaining())
+            .put("at", Instant.ofEpochMilli(next.expireAt()).toString()))
+        .put("enrolled_at", Instant.ofEpochMilli(p.enrolledAt()).toString());
   }
 
-  public static JsonObject balance(Object available, Object pending, Object held) {
-    return new JsonObject()
-        .put("available", Long.parseLong(String.valueOf(available)))
-        .put("pending", Long.parseLong(String.valueOf(pending)))
-        .put("held", Long.parseLong(String.valueOf(held)));
+  public static JsonObject balance(long available, long pending, long held) {
+    return new JsonObject().put("available", available).put("pending", pending).put("held", held);
   }
 
   static JsonObject ledgerPage(RowSet<Row> rows, int limit) {
@@ -66,9 +63,5 @@ public final class MemberView {
     return new JsonObject()
         .put("entries", entries)
         .put("next_cursor", rows.size() == limit ? Long.toString(lastSeq) : null);
-  }
-
-  private static String emptyToNull(Object value) {
-    return value == null || "".equals(value) ? null : value.toString();
   }
 }

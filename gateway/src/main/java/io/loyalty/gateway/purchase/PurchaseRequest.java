@@ -3,6 +3,7 @@ package io.loyalty.gateway.purchase;
 import io.loyalty.gateway.http.Fields;
 import io.loyalty.gateway.member.MemberRef;
 import io.loyalty.gateway.program.Program;
+import io.loyalty.gateway.rules.Command;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -11,7 +12,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /** A validated {@code POST /v1/purchases} body. */
-public record PurchaseRequest(MemberRef member, Rules.Receipt receipt, long redeemPoints, boolean enrollIfMissing) {
+public record PurchaseRequest(MemberRef member, Receipt receipt, long redeemPoints, boolean enrollIfMissing) {
   public static final int MAX_LINES = 500;
   public static final long MAX_POINTS = 1_000_000_000_000L;
   static final Pattern RECEIPT_NUMBER = Pattern.compile("[\\x20-\\x7E]{1,64}");
@@ -25,11 +26,11 @@ public record PurchaseRequest(MemberRef member, Rules.Receipt receipt, long rede
     JsonObject memberJson = f.object(body, "", "member", true);
     MemberRef member = memberJson == null ? null : MemberRef.parse(f, "member.", memberJson, program);
     JsonObject receiptJson = f.object(body, "", "receipt", true);
-    Rules.Receipt receipt = receiptJson == null ? null : receipt(f, "receipt.", receiptJson);
+    Receipt receipt = receiptJson == null ? null : receipt(f, "receipt.", receiptJson);
     long redeem = 0;
     Object redeemValue = body.getValue("redeem_points");
     if ("max".equals(redeemValue)) {
-      redeem = Rules.REDEEM_MAX;
+      redeem = Command.REDEEM_MAX;
     } else if (redeemValue instanceof String) {
       f.error("redeem_points", "must be a whole number of points or \"max\"");
     } else {
@@ -44,12 +45,12 @@ public record PurchaseRequest(MemberRef member, Rules.Receipt receipt, long rede
   }
 
   /** A receipt {@code {number, total_minor, lines}} at {@code path}; null (with errors in f) when invalid. */
-  public static Rules.Receipt receipt(Fields f, String path, JsonObject receipt) {
+  public static Receipt receipt(Fields f, String path, JsonObject receipt) {
     f.rejectUnknown(receipt, path, Set.of("number", "total_minor", "lines"));
     String number = f.text(receipt, path, "number", true, 64, RECEIPT_NUMBER);
     Long total = f.integer(receipt, path, "total_minor", null, 1, Fields.MAX_AMOUNT_MINOR);
     JsonArray lines = f.array(receipt, path, "lines", true, MAX_LINES);
-    List<Rules.Line> parsed = new ArrayList<>();
+    List<Receipt.Line> parsed = new ArrayList<>();
     if (lines != null && lines.isEmpty()) {
       f.error(path + "lines", "must have at least one line");
     }
@@ -59,10 +60,10 @@ public record PurchaseRequest(MemberRef member, Rules.Receipt receipt, long rede
       String category = f.text(line, linePath, "category", false, 64, CATEGORY);
       Long amount = f.integer(line, linePath, "amount_minor", null, 1, Fields.MAX_AMOUNT_MINOR);
       if (sku != null && amount != null) {
-        parsed.add(new Rules.Line(sku, category, amount));
+        parsed.add(new Receipt.Line(sku, category, amount));
       }
     });
-    return f.ok() ? new Rules.Receipt(number, total, List.copyOf(parsed)) : null;
+    return f.ok() ? new Receipt(number, total, List.copyOf(parsed)) : null;
   }
 
   /** The sum of the integer amount_minor values of an array of lines (anything else counts 0). */

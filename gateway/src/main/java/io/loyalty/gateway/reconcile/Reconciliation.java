@@ -7,7 +7,10 @@ import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.loyalty.gateway.codec.StateCodec;
+import io.loyalty.gateway.rules.MemberState;
 import io.loyalty.gateway.store.Keys;
+import io.loyalty.gateway.store.Redis;
 import io.loyalty.gateway.store.Script;
 import io.vertx.pgclient.PgConnectOptions;
 import java.io.PrintStream;
@@ -48,11 +51,11 @@ public final class Reconciliation {
   public static Report run(String redisUrl, String databaseUrl, boolean repair, PrintStream out) throws SQLException {
     RedisClient client = RedisClient.create(redisUrl);
     PgConnectOptions pg = PgConnectOptions.fromUri(databaseUrl);
-    try (StatefulRedisConnection<String, String> connection = client.connect();
+    try (StatefulRedisConnection<String, byte[]> connection = client.connect(Redis.CODEC);
          Connection sql = DriverManager.getConnection("jdbc:postgresql://" + pg.getHost() + ":" + pg.getPort() + "/"
              + pg.getDatabase(), pg.getUser(), pg.getPassword());
          PreparedStatement select = sql.prepareStatement(SELECT_MEMBER)) {
-      RedisCommands<String, String> redis = connection.sync();
+      RedisCommands<String, byte[]> redis = connection.sync();
       int checked = 0;
       int inFlight = 0;
       int repaired = 0;
@@ -61,18 +64,18 @@ public final class Reconciliation {
       do {
         KeyScanCursor<String> page = redis.scan(cursor, ScanArgs.Builder.matches(Keys.MEMBER_SCAN).limit(SCAN_COUNT));
         for (String key : page.getKeys()) {
-          if (!Keys.isMemberHash(key)) {
+          if (!Keys.isMemberState(key)) {
             continue;
           }
-          List<String> hot = redis.hmget(key, "id", "seq", "a", "pe", "h", "sp", "d").stream()
-              .map(v -> v.getValueOrElse(null)).toList();
-          if (hot.get(0) == null) {
+          byte[] bytes = redis.get(key);
+          if (bytes == null) {
             continue;
           }
           checked++;
-          String member = hot.get(0);
-          long redisSeq = Long.parseLong(hot.get(1));
-          long[] redisState = {parse(hot.get(2)), parse(hot.get(3)), parse(hot.get(4)), parse(hot.get(5)), parse(hot.get(6))};
+          MemberState state = StateCodec.decode(bytes);
+          String member = state.id().toString();
+          long redisSeq = state.seq();
+          long[] redisState = {state.available(), state.pending(), state.held(), state.spendMinor(), state.debt()};
           select.setString(1, member);
           try (ResultSet row = select.executeQuery()) {
             boolean stored = row.next(); // no row: nothing written behind yet for this member
@@ -116,9 +119,9 @@ public final class Reconciliation {
     }
   }
 
-  private static boolean evict(RedisCommands<String, String> redis, String member, long seq) {
-    List<Object> reply = redis.eval(Script.EVICT.source(), ScriptOutputType.MULTI, Keys.member(UUID.fromString(member)),
-        Long.toString(seq));
+  private static boolean evict(RedisCommands<String, byte[]> redis, String member, long seq) {
+    List<Object> reply = redis.eval(Script.EVICT.source(), ScriptOutputType.MULTI,
+        new String[] {Keys.member(UUID.fromString(member))}, StateCodec.version(seq));
     return Long.valueOf(1).equals(reply.get(0));
   }
 
@@ -127,7 +130,4 @@ public final class Reconciliation {
     return drift;
   }
 
-  private static long parse(String value) {
-    return value == null || value.isEmpty() ? 0 : Long.parseLong(value);
-  }
 }

@@ -1,5 +1,6 @@
 package io.loyalty.gateway.refund;
 
+import io.loyalty.gateway.http.Answers;
 import io.loyalty.gateway.http.ApiException;
 import io.loyalty.gateway.http.ErrorCode;
 import io.loyalty.gateway.http.Fields;
@@ -7,49 +8,44 @@ import io.loyalty.gateway.http.InFlight;
 import io.loyalty.gateway.http.Reply;
 import io.loyalty.gateway.http.Requests;
 import io.loyalty.gateway.member.MemberRef;
-import io.loyalty.gateway.member.MemberView;
+import io.loyalty.gateway.member.MemberStore;
 import io.loyalty.gateway.member.Transactions;
 import io.loyalty.gateway.program.Program;
 import io.loyalty.gateway.program.ProgramRegistry;
 import io.loyalty.gateway.program.Till;
 import io.loyalty.gateway.purchase.Purchases;
-import io.loyalty.gateway.store.Keys;
-import io.loyalty.gateway.store.Redis;
-import io.loyalty.gateway.store.Script;
+import io.loyalty.gateway.rules.Command;
+import io.loyalty.gateway.rules.Rules;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
-import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
 /**
- * {@code POST /v1/refunds}: a full or partial return of a captured purchase or authorisation. The amounts are
- * planned in Java from the transaction's record ({@link RefundPlan}, pure) and applied by refund.lua, which
- * refuses a plan made before another refund of the same transaction; then it is planned again.
+ * {@code POST /v1/refunds}: a full or partial return of a captured purchase or authorisation. The transaction's
+ * record comes from PostgreSQL once it has caught up with the member; the rules decide the refund from it and
+ * the member's state, and it commits like any change (so concurrent refunds of one transaction are serialised by
+ * the member's seq).
  */
 public final class Refunds {
-  /** Plans tried before giving up on a transaction refunded concurrently by others. */
-  private static final int MAX_PLANS = 5;
-
   private final ProgramRegistry programs;
+  private final MemberStore store;
   private final Transactions transactions;
-  private final Redis redis;
   private final Clock clock;
   private final InFlight inFlight;
-  private final long idempotencyTtlSeconds;
 
-  public Refunds(ProgramRegistry programs, Transactions transactions, Redis redis, Clock clock, InFlight inFlight,
-      long idempotencyTtlSeconds) {
+  public Refunds(ProgramRegistry programs, MemberStore store, Transactions transactions, Clock clock,
+      InFlight inFlight) {
     this.programs = programs;
+    this.store = store;
     this.transactions = transactions;
-    this.redis = redis;
     this.clock = clock;
     this.inFlight = inFlight;
-    this.idempotencyTtlSeconds = idempotencyTtlSeconds;
   }
 
   /** POST /v1/refunds */
@@ -72,73 +68,35 @@ public final class Refunds {
     } else if (lines != null && lines.isEmpty()) {
       f.error("lines", "must have at least one line");
     }
-    Map<String, Long> bySku = lines == null ? null : RefundPlan.bySku(lines, f);
+    Map<String, Long> bySku = lines == null ? null : bySku(lines, f);
     f.throwIfInvalid();
-    String fingerprint = Purchases.fingerprint("POST /v1/refunds", body);
+    MemberStore.Request asked = new MemberStore.Request(till.ref(), key, Purchases.fingerprint("POST /v1/refunds", body));
     UUID refundId = UUID.randomUUID();
-    return inFlight.guard(till, key, () -> transactions.locate(till, id).compose(found -> {
-      String[] keys = Keys.change(found.member(), till.ref(), key);
-      return redis.call(c -> c.get(keys[7])).compose(stored -> stored != null
-          ? Future.succeededFuture(List.<Object>of("REPLAY_CHECK", stored))
-          : apply(till, key, program, found, keys, bySku, amount, fingerprint, refundId, 1));
-    }).map(reply -> switch ((String) reply.get(0)) {
-      case "REPLAY_CHECK" -> replayed((String) reply.get(1), fingerprint);
-      case "OK" -> new Reply(201, render((String) reply.get(1)));
-      case "REPLAY" -> new Reply(201, render((String) reply.get(1)), true);
-      case "REUSE" -> throw Purchases.reuse();
-      case "STATE" -> throw new ApiException(ErrorCode.INVALID_STATE,
-          "Only a captured purchase or authorisation can be refunded; this one is " + reply.get(1),
-          new JsonObject().put("current_status", reply.get(1)));
-      case "NOT_FOUND" -> throw Transactions.notFound();
-      default -> throw new IllegalStateException("refund.lua answered " + reply);
-    }));
+    return inFlight.guard(till, key, () -> transactions.owner(id).compose(member -> store.stored(member, asked)
+        .compose(stored -> stored != null ? Future.succeededFuture(new Reply(201, Answers.json(stored), true))
+            : store.change(member, program.id(), asked, state -> transactions.record(member, id, state.seq())
+                .map(transaction -> {
+                  if (transaction == null || !transaction.programId().equals(program.id())) {
+                    throw Answers.transactionNotFound();
+                  }
+                  return Rules.decide(state, new Command.Refund(refundId, transaction, bySku, amount), program,
+                      clock.millis());
+                })).map(outcome -> Answers.reply(201, outcome))))
+        .recover(e -> Future.failedFuture(e instanceof ApiException api && api.code() == ErrorCode.MEMBER_NOT_FOUND
+            ? Answers.transactionNotFound() : e)));
   }
 
-  private Future<List<Object>> apply(Till till, String key, Program program, Transactions.Located found,
-      String[] keys, Map<String, Long> bySku, long amount, String fingerprint, UUID refundId, int attempt) {
-    JsonObject record = found.record();
-    if (!"captured".equals(record.getString("st"))) {
-      return Future.succeededFuture(List.of("STATE", record.getString("st")));
-    }
-    RefundPlan plan = RefundPlan.of(record, bySku, amount);
-    return transactions.run(found.member(), UUID.fromString(record.getString("id")), () -> redis.run(Script.REFUND,
-        keys, Long.toString(clock.millis()), fingerprint, Long.toString(idempotencyTtlSeconds), program.id(), key,
-        record.getString("id"), till.ref().toString(), refundId.toString(), Long.toString(plan.refundsSeen()),
-        Long.toString(plan.refundedMinor()), Long.toString(plan.refundedEligibleMinor()),
-        Long.toString(plan.reversePoints()), Long.toString(plan.restorePoints()), plan.skuTotals().encode(),
-        program.allowNegativeBalance() ? "1" : "0",
-        Long.toString(program.restoreGraceDays() * Purchases.DAY_MILLIS)))
-        .compose(reply -> {
-          if (!"STALE".equals(reply.get(0))) {
-            return Future.succeededFuture(reply);
-          }
-          if (attempt >= MAX_PLANS) {
-            return Future.failedFuture(new ApiException(ErrorCode.IDEMPOTENCY_KEY_IN_USE,
-                "The transaction is being refunded concurrently; retry with the same key"));
-          }
-          return transactions.locate(till, UUID.fromString(record.getString("id"))).compose(again ->
-              apply(till, key, program, again, keys, bySku, amount, fingerprint, refundId, attempt + 1));
-        });
-  }
-
-  /** The idempotency record was there before planning: answer from it (the script would, too). */
-  private static Reply replayed(String stored, String fingerprint) {
-    int newline = stored.indexOf('\n');
-    if (!stored.substring(0, newline).equals(fingerprint)) {
-      throw Purchases.reuse();
-    }
-    return new Reply(201, render(stored.substring(newline + 1)), true);
-  }
-
-  static JsonObject render(String outcome) {
-    String[] o = outcome.split("\\|", -1);
-    return new JsonObject()
-        .put("refund_id", o[0])
-        .put("transaction_id", o[1])
-        .put("reversed_accrual_points", Long.parseLong(o[2]))
-        .put("restored_points", Long.parseLong(o[3]))
-        .put("clawback_shortfall_points", Long.parseLong(o[4]))
-        .put("refunded_minor", Long.parseLong(o[5]))
-        .put("balance", MemberView.balance(o[6], o[7], o[8]));
+  /** Refund lines by SKU, duplicates added together. */
+  static Map<String, Long> bySku(JsonArray lines, Fields f) {
+    Map<String, Long> bySku = new LinkedHashMap<>();
+    f.eachObject(lines, "lines", (path, line) -> {
+      f.rejectUnknown(line, path, Set.of("sku", "amount_minor"));
+      String sku = f.text(line, path, "sku", true, 64, null);
+      Long amount = f.integer(line, path, "amount_minor", null, 1, Fields.MAX_AMOUNT_MINOR);
+      if (sku != null && amount != null) {
+        bySku.merge(sku, amount, Long::sum);
+      }
+    });
+    return bySku;
   }
 }

@@ -8,6 +8,9 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -17,15 +20,18 @@ import java.util.function.Function;
 
 /**
  * The gateway's one Redis connection (Lettuce pipelines it) and the bridge from Lettuce futures back onto the
- * calling Vert.x context. While Redis is unreachable, commands fail at once instead of queueing.
+ * calling Vert.x context. Keys are text, values bytes (member states, events and answers are binary). While Redis
+ * is unreachable, commands fail at once instead of queueing.
  */
 public final class Redis implements AutoCloseable {
   /** How long sent data may stay unacknowledged before the connection counts as dead (TCP_USER_TIMEOUT). */
   public static final Duration DEAD_PATH_TIMEOUT = Duration.ofSeconds(8);
+  /** Keys as UTF-8 text, values as raw bytes. */
+  public static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
   private final RedisClient client;
-  private final StatefulRedisConnection<String, String> connection;
+  private final StatefulRedisConnection<String, byte[]> connection;
 
-  private Redis(RedisClient client, StatefulRedisConnection<String, String> connection) {
+  private Redis(RedisClient client, StatefulRedisConnection<String, byte[]> connection) {
     this.client = client;
     this.connection = connection;
   }
@@ -46,7 +52,7 @@ public final class Redis implements AutoCloseable {
             .build())
         .build());
     try {
-      return new Redis(client, client.connect());
+      return new Redis(client, client.connect(CODEC));
     } catch (RuntimeException e) {
       client.shutdown();
       throw e;
@@ -54,14 +60,14 @@ public final class Redis implements AutoCloseable {
   }
 
   /** Runs one command and completes on the caller's Vert.x context (or on Lettuce's thread outside Vert.x). */
-  public <T> Future<T> call(Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command) {
+  public <T> Future<T> call(Function<RedisAsyncCommands<String, byte[]>, CompletionStage<T>> command) {
     CompletionStage<T> stage = command.apply(connection.async());
     io.vertx.core.Context context = Vertx.currentContext();
     return context == null ? Future.fromCompletionStage(stage) : Future.fromCompletionStage(stage, context);
   }
 
   /** EVALSHA, falling back to EVAL when Redis lost its script cache (after a restart, say). */
-  public Future<List<Object>> run(Script script, String[] keys, String... args) {
+  public Future<List<Object>> run(Script script, String[] keys, byte[]... args) {
     return this.<List<Object>>call(c -> c.evalsha(script.sha(), ScriptOutputType.MULTI, keys, args))
         .recover(e -> e instanceof io.lettuce.core.RedisNoScriptException
             ? call(c -> c.eval(script.source(), ScriptOutputType.MULTI, keys, args))

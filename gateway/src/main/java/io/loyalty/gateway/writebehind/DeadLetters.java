@@ -6,6 +6,9 @@ import io.lettuce.core.StreamMessage;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.loyalty.gateway.store.Keys;
+import io.loyalty.gateway.store.Redis;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
 import java.io.PrintStream;
 import java.util.Map;
 
@@ -22,21 +25,38 @@ public final class DeadLetters {
   private DeadLetters() {
   }
 
+  /** What an entry holds, for a person: the change it carries, or its first bytes when it does not decode. */
+  public static String describe(byte[] body) {
+    try {
+      Event e = Event.decode(body);
+      return "member " + e.member() + " of program " + e.programId() + " at seq " + e.seq() + ": "
+          + e.entries().size() + " ledger entries, " + e.transactions().size() + " transaction records";
+    } catch (RuntimeException notAnEvent) {
+      String hex = HexFormat.of().formatHex(body, 0, Math.min(body.length, BODY_SHOWN / 2));
+      return "undecodable (" + notAnEvent.getMessage() + "): " + hex + (body.length > BODY_SHOWN / 2 ? "…" : "");
+    }
+  }
+
+  private static String text(StreamMessage<String, byte[]> letter, String field) {
+    byte[] value = letter.getBody().get(field);
+    return value == null ? null : new String(value, StandardCharsets.UTF_8);
+  }
+
   /** Returns how many entries were found (and, with replay, put back). */
   public static int run(String redisUrl, boolean replay, PrintStream out) {
     RedisClient client = RedisClient.create(redisUrl);
-    try (StatefulRedisConnection<String, String> connection = client.connect()) {
-      RedisCommands<String, String> redis = connection.sync();
+    try (StatefulRedisConnection<String, byte[]> connection = client.connect(Redis.CODEC)) {
+      RedisCommands<String, byte[]> redis = connection.sync();
       int found = 0;
       for (int shard = 0; shard < Keys.SHARDS; shard++) {
         String dead = Keys.deadLetters(shard);
-        for (StreamMessage<String, String> letter : redis.xrange(dead, Range.create("-", "+"))) {
+        for (StreamMessage<String, byte[]> letter : redis.xrange(dead, Range.create("-", "+"))) {
           found++;
-          String body = letter.getBody().getOrDefault("e", "");
-          out.printf("shard %d  %s  (was %s)  %s%n    %s%n", shard, letter.getId(), letter.getBody().get("id"),
-              letter.getBody().get("error"), body.length() > BODY_SHOWN ? body.substring(0, BODY_SHOWN) + "…" : body);
+          byte[] body = letter.getBody().getOrDefault("e", new byte[0]);
+          out.printf("shard %d  %s  (was %s)  %s%n    %s%n", shard, letter.getId(), text(letter, "id"),
+              text(letter, "error"), describe(body));
           if (replay) {
-            if (!body.isEmpty()) {
+            if (body.length > 0) {
               redis.xadd(Keys.stream(shard), Map.of("e", body));
             }
             redis.xdel(dead, letter.getId());

@@ -9,14 +9,12 @@ import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.store.StoreErrors;
-import io.loyalty.gateway.store.StoredJson;
 import io.loyalty.gateway.store.Redis;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -138,7 +136,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
    */
   private Future<Read> read() {
     List<String> offsets = recovering ? List.of("0", ">") : List.of(">");
-    List<Future<List<StreamMessage<String, String>>>> reads = new ArrayList<>();
+    List<Future<List<StreamMessage<String, byte[]>>>> reads = new ArrayList<>();
     List<Integer> shards = new ArrayList<>();
     for (int shard = 0; shard < Keys.SHARDS; shard++) {
       for (String offset : offsets) {
@@ -152,7 +150,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
       boolean backlog = false;
       for (int i = 0; i < reads.size(); i++) {
         backlog |= reads.get(i).result().size() == batchSize;
-        for (StreamMessage<String, String> message : reads.get(i).result()) {
+        for (StreamMessage<String, byte[]> message : reads.get(i).result()) {
           batch.add(new Entry(shards.get(i), message.getId(), message.getBody() == null ? null : message.getBody().get("e")));
         }
       }
@@ -172,9 +170,9 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   }
 
   private Future<Void> write(List<Entry> entries) {
-    List<JsonObject> events;
+    List<Event> events;
     try {
-      events = entries.stream().map(Entry::body).filter(b -> b != null).map(StoredJson::object).toList();
+      events = entries.stream().map(Entry::body).filter(b -> b != null).map(Event::decode).toList();
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -204,8 +202,8 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
         LOG.error("write-behind entry {} on shard {} cannot be written; moved to {}: {}", entry.id(), entry.shard(),
             Keys.deadLetters(entry.shard()), error.toString());
         deadLetters.increment();
-        moved.add(redis.call(c -> c.xadd(Keys.deadLetters(entry.shard()), Map.of("id", entry.id(),
-            "e", entry.body() == null ? "" : entry.body(), "error", String.valueOf(error.getMessage())))));
+        moved.add(redis.call(c -> c.xadd(Keys.deadLetters(entry.shard()), Map.of("id", bytes(entry.id()),
+            "e", entry.body() == null ? new byte[0] : entry.body(), "error", bytes(String.valueOf(error.getMessage()))))));
       });
       return Future.all(moved).mapEmpty();
     });
@@ -250,7 +248,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
 
   private void sampleLag() {
     List<Future<Long>> lengths = new ArrayList<>();
-    List<Future<List<StreamMessage<String, String>>>> oldest = new ArrayList<>();
+    List<Future<List<StreamMessage<String, byte[]>>>> oldest = new ArrayList<>();
     for (int shard = 0; shard < Keys.SHARDS; shard++) {
       String stream = Keys.stream(shard);
       lengths.add(redis.call(c -> c.xlen(stream)));
@@ -261,7 +259,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
       long oldestMillis = Long.MAX_VALUE;
       for (int shard = 0; shard < Keys.SHARDS; shard++) {
         entries += lengths.get(shard).result();
-        for (StreamMessage<String, String> message : oldest.get(shard).result()) {
+        for (StreamMessage<String, byte[]> message : oldest.get(shard).result()) {
           oldestMillis = Math.min(oldestMillis, Long.parseLong(message.getId().substring(0, message.getId().indexOf('-'))));
         }
       }
@@ -275,6 +273,10 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   }
 
   /** A stream entry; body null when it was deleted but not acknowledged (see acknowledge). */
-  private record Entry(int shard, String id, String body) {
+  private record Entry(int shard, String id, byte[] body) {
+  }
+
+  private static byte[] bytes(String text) {
+    return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 }

@@ -8,6 +8,8 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.loyalty.gateway.Config;
 import io.loyalty.gateway.EmbeddedStores;
 import io.loyalty.gateway.Gateway;
+import io.loyalty.gateway.codec.StateCodec;
+import io.loyalty.gateway.rules.MemberState;
 import io.loyalty.gateway.store.Keys;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
@@ -38,12 +40,14 @@ public final class TestGateway implements AutoCloseable {
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(TIMEOUT).build();
   private final RedisClient redisClient;
   private final StatefulRedisConnection<String, String> redisConnection;
+  private final StatefulRedisConnection<String, byte[]> binaryConnection;
   private Gateway gateway;
 
   private TestGateway(Config config) {
     this.config = config;
     this.redisClient = RedisClient.create(config.redisUrl());
     this.redisConnection = redisClient.connect();
+    this.binaryConnection = redisClient.connect(io.loyalty.gateway.store.Redis.CODEC);
   }
 
   public static TestGateway start() {
@@ -188,6 +192,22 @@ public final class TestGateway implements AutoCloseable {
     return redisConnection.sync();
   }
 
+  /** Redis with binary values: member states and write-behind events. */
+  public RedisCommands<String, byte[]> binaryRedis() {
+    return binaryConnection.sync();
+  }
+
+  /** The member's state as Redis holds it, or null. */
+  public MemberState state(String member) {
+    byte[] bytes = binaryRedis().get(Keys.member(UUID.fromString(member)));
+    return bytes == null ? null : StateCodec.decode(bytes);
+  }
+
+  /** Overwrites the member's state in Redis, behind the gateway's back (to fake drift). */
+  public void putState(MemberState state) {
+    binaryRedis().set(Keys.member(state.id()), StateCodec.encode(state));
+  }
+
   public Connection sql() throws SQLException {
     PgConnectOptions options = PgConnectOptions.fromUri(config.databaseUrl());
     return DriverManager.getConnection("jdbc:postgresql://" + options.getHost() + ":" + options.getPort() + "/"
@@ -291,6 +311,7 @@ public final class TestGateway implements AutoCloseable {
   public void close() {
     await(gateway.stop().toCompletionStage().toCompletableFuture());
     redisConnection.close();
+    binaryConnection.close();
     redisClient.shutdown();
   }
 }

@@ -1,0 +1,16 @@
+package io.loyalty.gateway.rules;
+
+import java.util.List;
+
+/**
+ * The outcome of one command: the next state and the ledger entries and transaction records that made it, and
+ * either the answer or a refusal. A refusal still carries what time did to the member before it (maturing is
+ * real whatever the request), which is committed like any change.
+ */
+public record Decision(MemberState state, List<Entry> entries, List<Transaction> transactions, Answer answer,
+    Refusal refusal) {
+
+  public boolean changed() {
+    return !entries.isEmpty() || !transactions.isEmpty();
+  }
+}

@@ -1,0 +1,81 @@
+package io.loyalty.gateway.rules;
+
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A member's hot state: balances, lots, authorisations and the member seq, which every change moves by one per
+ * ledger entry. Immutable; {@link Rules} makes the next one.
+ *
+ * <p>Invariants (checked by {@link #check}): available + debt = the remaining points of available lots; pending =
+ * those of pending lots; held = the points held by open authorisations; debt is never negative and only stands
+ * behind a negative balance.
+ *
+ * @param pendingLots by activation time, then id
+ * @param availableLots by expiry (never last), then id: the order points are taken in
+ * @param authorizations open ones, and those closed within {@link Rules#CLOSED_KEPT_MILLIS}
+ */
+public record MemberState(UUID id, String programId, long seq, long available, long pending, long held, long debt,
+    long spendMinor, List<Lot> pendingLots, List<Lot> availableLots, List<Authorization> authorizations,
+    Profile profile) {
+
+  /** A member nothing has happened to yet. */
+  public static MemberState enrolled(UUID id, String programId, Profile profile) {
+    return new MemberState(id, programId, 0, 0, 0, 0, 0, 0, List.of(), List.of(), List.of(), profile);
+  }
+
+  public Authorization authorization(UUID authorizationId) {
+    for (Authorization a : authorizations) {
+      if (a.id().equals(authorizationId)) {
+        return a;
+      }
+    }
+    return null;
+  }
+
+  /** The earliest time an open authorisation expires, or {@link Lot#NEVER}. */
+  public long nextHoldExpiry() {
+    long next = Lot.NEVER;
+    for (Authorization a : authorizations) {
+      if (a.open()) {
+        next = Math.min(next, a.expiresAt());
+      }
+    }
+    return next;
+  }
+
+  /** The lot that expires next (never-expiring lots do not count), or null. */
+  public Lot nextExpiring() {
+    return availableLots.isEmpty() || availableLots.get(0).expireAt() == Lot.NEVER ? null : availableLots.get(0);
+  }
+
+  /** Throws {@link IllegalStateException} when an invariant does not hold. */
+  public MemberState check() {
+    long availableSum = 0;
+    for (Lot lot : availableLots) {
+      require(lot.remaining() > 0 && lot.remaining() <= lot.points(), "available lot " + lot);
+      availableSum += lot.remaining();
+    }
+    long pendingSum = 0;
+    for (Lot lot : pendingLots) {
+      require(lot.remaining() > 0 && lot.remaining() <= lot.points(), "pending lot " + lot);
+      pendingSum += lot.remaining();
+    }
+    long heldSum = 0;
+    for (Authorization a : authorizations) {
+      heldSum += a.open() ? a.heldPoints() : 0;
+    }
+    require(debt >= 0 && (debt == 0 || available < 0), "debt " + debt + " behind available " + available);
+    require(available + debt == availableSum, "available " + available + " + debt " + debt + " != lots " + availableSum);
+    require(pending == pendingSum, "pending " + pending + " != lots " + pendingSum);
+    require(held == heldSum, "held " + held + " != holds " + heldSum);
+    require(spendMinor >= 0 && seq >= 0, "spend " + spendMinor + ", seq " + seq);
+    return this;
+  }
+
+  private void require(boolean condition, String what) {
+    if (!condition) {
+      throw new IllegalStateException("member " + id + " at seq " + seq + ": " + what);
+    }
+  }
+}

@@ -1,0 +1,217 @@
+package io.loyalty.gateway.rules;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.loyalty.gateway.http.ApiException;
+import io.loyalty.gateway.http.ErrorCode;
+import io.loyalty.gateway.program.Program;
+import io.loyalty.gateway.purchase.Receipt;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** The program's rules as the pure function they are, without any store. */
+class RulesTest {
+  static final long NOW = 1_800_000_000_000L;
+  static final UUID TILL = UUID.randomUUID();
+
+  static Program program(JsonObject config) {
+    return Program.parse("p", new JsonObject().put("currency", "RUB").mergeIn(config));
+  }
+
+  /** A member holding {@code points} in one lot that never expires (a negative number: that much debt). */
+  static MemberState member(long points, long spendMinor) {
+    Profile profile = new Profile("+79120000000", null, null, true, false, NOW);
+    MemberState s = MemberState.enrolled(UUID.randomUUID(), "p", profile);
+    List<Lot> lots = points > 0 ? List.of(new Lot(1, points, points, NOW - 1, Lot.NEVER)) : List.of();
+    return new MemberState(s.id(), "p", 1, points, 0, 0, Math.max(0, -points), spendMinor, List.of(), lots, List.of(),
+        profile).check();
+  }
+
+  /** A receipt of these amounts; with more than one, the first is tobacco and the rest food. */
+  static Receipt receipt(long... amounts) {
+    List<Receipt.Line> lines = new ArrayList<>();
+    long total = 0;
+    for (int i = 0; i < amounts.length; i++) {
+      lines.add(new Receipt.Line("sku-" + i, i == 0 && amounts.length > 1 ? "tobacco" : "food", amounts[i]));
+      total += amounts[i];
+    }
+    return new Receipt("R", total, lines);
+  }
+
+  static Decision buy(Program p, MemberState s, Receipt receipt, long redeem) {
+    Receipt.Planned planned = receipt.plan(p);
+    return Rules.decide(s, new Command.Buy(UUID.randomUUID(), TILL, receipt.number(), planned.totalMinor(),
+        planned.eligibleMinor(), planned.lines(), redeem, NOW, false), p, NOW);
+  }
+
+  static Answer.Purchase bought(Program p, MemberState s, Receipt receipt, long redeem) {
+    Decision d = buy(p, s, receipt, redeem);
+    assertThat(d.refusal()).isNull();
+    return (Answer.Purchase) d.answer();
+  }
+
+  @Test
+  void excludedCategoriesNeitherAccrueNorMayBePaidWithPoints() {
+    Program p = program(new JsonObject().put("excluded_categories", new JsonArray().add("Tobacco")));
+    assertThat(receipt(50_000, 100_000).plan(p).eligibleMinor()).isEqualTo(100_000);
+    assertThat(Rules.capPoints(p, 100_000)).isEqualTo(300); // 30% of 1 000 ₽ in 1 ₽ points
+    Answer.Purchase a = bought(p, member(1_000, 0), receipt(50_000, 100_000), Command.REDEEM_MAX);
+    assertThat(a.redeemedPoints()).isEqualTo(300);
+    assertThat(a.amountDueMinor()).isEqualTo(150_000 - 30_000);
+    assertThat(a.accruedPoints()).isEqualTo(35); // 5% of the 700 ₽ paid
+  }
+
+  @Test
+  void linesMustAddUpToTheTotal() {
+    Receipt wrong = new Receipt("R", 1000, List.of(new Receipt.Line("a", null, 999)));
+    assertThatThrownBy(() -> wrong.plan(program(new JsonObject())))
+        .isInstanceOfSatisfying(ApiException.class, e -> {
+          assertThat(e.code()).isEqualTo(ErrorCode.LINES_TOTAL_MISMATCH);
+          assertThat(e.extensions().getLong("lines_sum_minor")).isEqualTo(999);
+        });
+  }
+
+  @Test
+  void maxTakesTheSmallerOfCapAndBalance() {
+    Program p = program(new JsonObject());
+    assertThat(bought(p, member(50, 0), receipt(100_000), Command.REDEEM_MAX).redeemedPoints()).isEqualTo(50);
+    assertThat(bought(p, member(5_000, 0), receipt(100_000), Command.REDEEM_MAX).redeemedPoints()).isEqualTo(300);
+    assertThat(bought(p, member(0, 0), receipt(100_000), Command.REDEEM_MAX).redeemedPoints()).isZero();
+  }
+
+  @Test
+  void anExplicitRequestAboveTheCapIsRefusedWithTheAllowedMaximum() {
+    Decision d = buy(program(new JsonObject()), member(1_000, 0), receipt(100_000), 301);
+    assertThat(d.refusal()).isEqualTo(new Refusal(Refusal.Reason.REDEEM_CAP_EXCEEDED, 300, null));
+    assertThat(d.changed()).isFalse();
+  }
+
+  @Test
+  void anExplicitRequestAboveTheBalanceIsInsufficientPoints() {
+    Decision d = buy(program(new JsonObject()), member(99, 0), receipt(100_000), 100);
+    assertThat(d.refusal()).isEqualTo(new Refusal(Refusal.Reason.INSUFFICIENT_POINTS, 99, null));
+  }
+
+  @Test
+  void aNegativeBalanceRedeemsNothingButStillAccruesAndPaysItsDebtFirst() {
+    Program p = program(new JsonObject().put("allow_negative_balance", true));
+    Decision d = buy(p, member(-40, 0), receipt(100_000), Command.REDEEM_MAX);
+    Answer.Purchase a = (Answer.Purchase) d.answer();
+    assertThat(a.redeemedPoints()).isZero();
+    assertThat(a.accruedPoints()).isEqualTo(50);
+    assertThat(a.balance().available()).isEqualTo(10);
+    assertThat(d.state().debt()).isZero();
+    assertThat(buy(p, member(-40, 0), receipt(100_000), 1).refusal().reason())
+        .isEqualTo(Refusal.Reason.INSUFFICIENT_POINTS);
+  }
+
+  @Test
+  void accrueOnTotalIgnoresWhatPointsPaid() {
+    Program p = program(new JsonObject().put("accrue_on", "total"));
+    assertThat(bought(p, member(300, 0), receipt(100_000), 300).accruedPoints()).isEqualTo(50);
+  }
+
+  @Test
+  void accrualRoundsDownToWholePoints() {
+    Program p = program(new JsonObject());
+    assertThat(bought(p, member(0, 0), receipt(1_999), 0).accruedPoints()).isZero(); // 0.99995 pt
+    assertThat(bought(p, member(0, 0), receipt(2_000), 0).accruedPoints()).isEqualTo(1);
+    assertThat(bought(p, member(0, 0), receipt(3_999), 0).accruedPoints()).isEqualTo(1);
+  }
+
+  @Test
+  void theTierReachedByLifetimeSpendSetsTheRate() {
+    Program p = program(new JsonObject().put("tiers", new JsonArray()
+        .add(new JsonObject().put("name", "Gold").put("min_spend_minor", 1_000_000).put("accrual_rate_bp", 1000))
+        .add(new JsonObject().put("name", "Silver").put("min_spend_minor", 100_000).put("accrual_rate_bp", 700))));
+    assertThat(bought(p, member(0, 99_999), receipt(100_000), 0).accruedPoints()).isEqualTo(50); // program rate
+    Answer.Purchase silver = bought(p, member(0, 100_000), receipt(100_000), 0);
+    assertThat(silver.accruedPoints()).isEqualTo(70);
+    assertThat(silver.tier()).isEqualTo(new Answer.Tier("Silver", "Gold", 800_000));
+    assertThat(bought(p, member(0, 5_000_000), receipt(100_000), 0).accruedPoints()).isEqualTo(100);
+  }
+
+  @Test
+  void accrualsOfOneDayJoinOneLotAndOtherDaysMakeTheirOwn() {
+    Program p = program(new JsonObject().put("expiry_days", 30));
+    MemberState s = member(0, 0);
+    s = buy(p, s, receipt(100_000), 0).state();
+    Decision sameDay = Rules.decide(s, new Command.Buy(UUID.randomUUID(), TILL, "R2", 100_000, 100_000, List.of(),
+        0, NOW + 3_600_000, false), p, NOW + 3_600_000);
+    assertThat(sameDay.state().availableLots()).hasSize(1);
+    Lot lot = sameDay.state().availableLots().get(0);
+    assertThat(lot.remaining()).isEqualTo(100);
+    assertThat(lot.expireAt()).isEqualTo(NOW + 3_600_000 + 30 * Rules.DAY_MILLIS); // the later expiry
+    assertThat(sameDay.entries().get(0).lotId()).isEqualTo(lot.id());
+    long tomorrow = NOW + Rules.DAY_MILLIS;
+    Decision nextDay = Rules.decide(sameDay.state(), new Command.Buy(UUID.randomUUID(), TILL, "R3", 100_000, 100_000,
+        List.of(), 0, tomorrow, false), p, tomorrow);
+    assertThat(nextDay.state().availableLots()).hasSize(2);
+  }
+
+  @Test
+  void aHoldIsTakenFromTheEarliestExpiringLotsAndAVoidGivesItBack() {
+    Program p = program(new JsonObject().put("expiry_days", 30).put("max_redeem_share_bp", 10_000));
+    MemberState s = member(0, 0);
+    s = buy(p, s, receipt(100_000), 0).state(); // 50, expires day 30
+    long later = NOW + 10 * Rules.DAY_MILLIS;
+    s = Rules.decide(s, new Command.Buy(UUID.randomUUID(), TILL, "R2", 100_000, 100_000, List.of(), 0, later, false),
+        p, later).state(); // 50, expires day 40
+    UUID auth = UUID.randomUUID();
+    Decision held = Rules.decide(s, new Command.Buy(auth, TILL, "A", 6_000, 6_000, List.of(), 60, later, true), p,
+        later);
+    assertThat(held.entries()).extracting(Entry::kind, Entry::points).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("hold", -50L), org.assertj.core.groups.Tuple.tuple("hold", -10L));
+    assertThat(held.state().held()).isEqualTo(60);
+    assertThat(held.state().nextHoldExpiry()).isEqualTo(later + 900_000);
+    Decision voided = Rules.decide(held.state(), new Command.Void(auth), p, later);
+    assertThat(voided.state().available()).isEqualTo(100);
+    assertThat(voided.state().availableLots()).isEqualTo(s.availableLots());
+    assertThat(Rules.decide(voided.state(), new Command.Void(auth), p, later).refusal())
+        .isEqualTo(new Refusal(Refusal.Reason.INVALID_STATE, 0, "voided"));
+  }
+
+  /** Every combination of a grid of programs, receipts and balances keeps the invariants. */
+  @Test
+  void invariantsHoldAcrossTheParameterGrid() {
+    long[] pointValues = {1, 7, 100, 250};
+    long[] rates = {0, 1, 333, 500, 10_000};
+    long[] shares = {0, 1, 3000, 10_000};
+    long[] amounts = {1, 99, 100, 12_345, 1_000_000, 99_999_999_999L};
+    long[] balances = {0, 1, 50, 1_000_000_000};
+    int checked = 0;
+    for (long pv : pointValues) {
+      for (long rate : rates) {
+        for (long share : shares) {
+          for (String on : new String[] {"paid", "total"}) {
+            Program p = program(new JsonObject().put("point_value_minor", pv).put("accrual_rate_bp", rate)
+                .put("max_redeem_share_bp", share).put("accrue_on", on));
+            for (long amount : amounts) {
+              for (long balance : balances) {
+                Decision d = buy(p, member(balance, 0), receipt(amount), Command.REDEEM_MAX);
+                Answer.Purchase o = (Answer.Purchase) d.answer();
+                assertThat(o.redeemedPoints()).isBetween(0L, Math.min(balance, Rules.capPoints(p, amount)));
+                assertThat(o.savedMinor()).isEqualTo(o.redeemedPoints() * pv)
+                    .isLessThanOrEqualTo(amount * share / 10_000);
+                assertThat(o.amountDueMinor()).isEqualTo(amount - o.savedMinor()).isNotNegative();
+                long base = on.equals("paid") ? amount - o.savedMinor() : amount;
+                // exact in arbitrary precision, so an overflow in the long arithmetic would show
+                long exact = java.math.BigInteger.valueOf(base).multiply(java.math.BigInteger.valueOf(rate))
+                    .divide(java.math.BigInteger.valueOf(10_000 * pv)).longValueExact();
+                assertThat(o.accruedPoints()).isEqualTo(exact);
+                assertThat(d.state().available()).isEqualTo(balance - o.redeemedPoints() + o.accruedPoints());
+                checked++;
+              }
+            }
+          }
+        }
+      }
+    }
+    assertThat(checked).isEqualTo(4 * 5 * 4 * 2 * 6 * 4);
+  }
+}
