@@ -1,10 +1,16 @@
 package io.loyalty.benchmarks;
 
+import io.loyalty.gateway.codec.StateCodec;
+import io.loyalty.gateway.http.Answers;
 import io.loyalty.gateway.program.Program;
 import io.loyalty.gateway.purchase.PurchaseRequest;
 import io.loyalty.gateway.purchase.Purchases;
+import io.loyalty.gateway.rules.Command;
+import io.loyalty.gateway.rules.Decision;
+import io.loyalty.gateway.rules.MemberState;
+import io.loyalty.gateway.rules.Rules;
+import io.loyalty.gateway.writebehind.Event;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.SplittableRandom;
 import java.util.UUID;
@@ -15,14 +21,16 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The JSON work of one purchase: decoding and validating a 10-line request body, encoding the answer, and the
- * idempotency fingerprint of the body.
+ * The encoding work around one purchase: decoding and validating a 10-line request body, its fingerprint, the
+ * answer's JSON, and the member state and write-behind event of the change, encoded and decoded, for a member
+ * holding {@code lots} lots.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -31,18 +39,29 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class CodecBenchmark {
+  @Param({"50"})
+  int lots;
+
   private Program program;
   private Buffer requestBytes;
   private JsonObject requestJson;
-  private String outcome;
+  private Decision decision;
+  private byte[] state;
+  private byte[] event;
 
   @Setup
   public void setUp() {
-    program = Program.parse("bench", new JsonObject().put("currency", "RUB")
-        .put("excluded_categories", new JsonArray().add("tobacco")));
-    requestJson = Receipts.purchase(new SplittableRandom(3), UUID.randomUUID().toString(), 10, "max");
+    program = RulesBenchmark.program();
+    SplittableRandom random = new SplittableRandom(3);
+    requestJson = Receipts.purchase(random, UUID.randomUUID().toString(), 10, "max");
     requestBytes = requestJson.toBuffer();
-    outcome = UUID.randomUUID() + "|" + UUID.randomUUID() + "|47|available|60|100000|94000|6000|1047|0|0|2500000|Gold|Platinum|7500000";
+    MemberState member = RulesBenchmark.member(random, lots);
+    var planned = RulesBenchmark.receipt(random, 10).plan(program);
+    decision = Rules.decide(member, new Command.Buy(UUID.randomUUID(), UUID.randomUUID(), "R-1",
+        planned.totalMinor(), planned.eligibleMinor(), planned.lines(), Command.REDEEM_MAX, RulesBenchmark.NOW, false),
+        program, RulesBenchmark.NOW);
+    state = StateCodec.encode(decision.state());
+    event = encodeEvent();
   }
 
   @Benchmark
@@ -51,12 +70,32 @@ public class CodecBenchmark {
   }
 
   @Benchmark
-  public Buffer encodeResponse() {
-    return Purchases.render(outcome).toBuffer();
+  public byte[] fingerprintBody() {
+    return Purchases.fingerprint("POST /v1/purchases", requestJson);
   }
 
   @Benchmark
-  public String fingerprintBody() {
-    return Purchases.fingerprint("POST /v1/purchases", requestJson);
+  public Buffer encodeAnswer() {
+    return Answers.json(decision.answer()).toBuffer();
+  }
+
+  @Benchmark
+  public byte[] encodeState() {
+    return StateCodec.encode(decision.state());
+  }
+
+  @Benchmark
+  public MemberState decodeState() {
+    return StateCodec.decode(state);
+  }
+
+  @Benchmark
+  public byte[] encodeEvent() {
+    return Event.encode(decision, state, null, null, null);
+  }
+
+  @Benchmark
+  public Event decodeEvent() {
+    return Event.decode(event);
   }
 }

@@ -1,6 +1,7 @@
 package io.loyalty.benchmarks;
 
 import io.loyalty.gateway.http.InFlight;
+import io.loyalty.gateway.member.MemberStore;
 import io.loyalty.gateway.member.Members;
 import io.loyalty.gateway.program.Program;
 import io.loyalty.gateway.program.ProgramRegistry;
@@ -37,7 +38,7 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The whole purchase path in-process, without HTTP: validation, rules, the purchase script in a real Redis, with
+ * The whole purchase path in-process, without HTTP: validation, rules, the commit script in a real Redis, with
  * the write-behind worker draining into a real PostgreSQL meanwhile. Members are picked Zipf-like; a third of the
  * purchases redeem. Stores: BENCH_REDIS_URL (default redis://127.0.0.1:6379) and BENCH_DATABASE_URL (default
  * postgresql://postgres@127.0.0.1:5432/test), migrated on start. Each run uses a new program.
@@ -80,8 +81,9 @@ public class PurchasePathBenchmark {
             .add(new JsonObject().put("name", "Gold").put("min_spend_minor", 5_000_000).put("accrual_rate_bp", 700))));
     await(programs.put(program));
     till = programs.till(await(programs.issueTillKey(program.id(), "bench", "till-1")));
-    Members memberStore = new Members(pool, redis, clock, 172_800);
-    purchases = new Purchases(programs, memberStore, redis, clock, new InFlight(), 172_800, 10_000_000, registry);
+    MemberStore store = new MemberStore(redis, pool, clock, 172_800, 10_000_000);
+    Members memberStore = new Members(pool, redis, store, clock);
+    purchases = new Purchases(programs, memberStore, store, clock, new InFlight(), registry);
     SplittableRandom random = new SplittableRandom(11);
     String[] ids = new String[members];
     for (int i = 0; i < members; i++) {

@@ -1,12 +1,19 @@
 package io.loyalty.benchmarks;
 
 import io.loyalty.gateway.program.Program;
-import io.loyalty.gateway.purchase.Rules;
+import io.loyalty.gateway.purchase.Receipt;
+import io.loyalty.gateway.rules.Command;
+import io.loyalty.gateway.rules.Decision;
+import io.loyalty.gateway.rules.Lot;
+import io.loyalty.gateway.rules.MemberState;
+import io.loyalty.gateway.rules.Profile;
+import io.loyalty.gateway.rules.Rules;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -21,8 +28,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Rule evaluation for a realistic receipt: plan (eligible amount, redemption cap) then settle (redemption,
- * tier rate, accrual) for pre-generated 10-line receipts with a tobacco line in some, against a four-tier program.
+ * One decision of the rules, as production makes it: a purchase of a pre-generated 10-line receipt (a tobacco line
+ * in some, a third redeeming as much as allowed) by a member holding {@code lots} lots, against a four-tier
+ * program with expiry and a return window. Run with {@code -prof gc} for bytes per decision.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -31,52 +39,85 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class RulesBenchmark {
+  static final long NOW = 1_800_000_000_000L;
   private static final int RECEIPTS = 1024;
+
+  @Param({"1", "50", "500"})
+  int lots;
 
   @Param({"10"})
   int lines;
 
   private Program program;
-  private Rules.Receipt[] receipts;
-  private long[] balances;
-  private long[] spends;
+  private MemberState member;
+  private Command.Buy[] purchases;
   private int next;
 
   @Setup
   public void setUp() {
-    program = Program.parse("bench", new JsonObject().put("currency", "RUB")
+    program = program();
+    member = member(new SplittableRandom(5), lots);
+    SplittableRandom random = new SplittableRandom(7);
+    purchases = new Command.Buy[RECEIPTS];
+    for (int r = 0; r < RECEIPTS; r++) {
+      Receipt.Planned planned = receipt(random, lines).plan(program);
+      purchases[r] = new Command.Buy(UUID.randomUUID(), UUID.randomUUID(), "R-" + r, planned.totalMinor(),
+          planned.eligibleMinor(), planned.lines(), r % 3 == 0 ? Command.REDEEM_MAX : 0, NOW, false);
+    }
+  }
+
+  @Benchmark
+  public Decision purchase() {
+    return Rules.decide(member, purchases[next++ & (RECEIPTS - 1)], program, NOW);
+  }
+
+  static Program program() {
+    return Program.parse("bench", new JsonObject().put("currency", "RUB").put("expiry_days", 365)
+        .put("pending_days", 14)
         .put("excluded_categories", new JsonArray().add("tobacco").add("alcohol").add("gift-cards"))
         .put("tiers", new JsonArray()
             .add(tier("Base", 0, 300)).add(tier("Silver", 500_000, 500))
             .add(tier("Gold", 2_000_000, 700)).add(tier("Platinum", 10_000_000, 1000))));
-    String[] categories = {"dairy", "bakery", "produce", "meat", "household", "tobacco", "drinks", "snacks"};
-    SplittableRandom random = new SplittableRandom(7);
-    receipts = new Rules.Receipt[RECEIPTS];
-    balances = new long[RECEIPTS];
-    spends = new long[RECEIPTS];
-    for (int r = 0; r < RECEIPTS; r++) {
-      List<Rules.Line> receiptLines = new ArrayList<>();
-      long total = 0;
-      for (int i = 0; i < lines; i++) {
-        long amount = 5_000 + random.nextLong(150_000);
-        receiptLines.add(new Rules.Line("sku-" + random.nextInt(50_000), categories[random.nextInt(categories.length)],
-            amount));
-        total += amount;
+  }
+
+  /** A member with this many lots: the last 14 days' pending, the rest available, expiring over the next year. */
+  static MemberState member(SplittableRandom random, int lots) {
+    List<Lot> pending = new ArrayList<>();
+    List<Lot> available = new ArrayList<>();
+    long sumPending = 0;
+    long sumAvailable = 0;
+    for (int i = 0; i < lots; i++) {
+      long points = 10 + random.nextLong(400);
+      long remaining = 1 + random.nextLong(points);
+      if (i >= lots - Math.min(lots / 4, 14)) {
+        long activateAt = NOW + (i - lots + 15) * Rules.DAY_MILLIS;
+        pending.add(new Lot(i + 1, points, points, activateAt, activateAt + 365 * Rules.DAY_MILLIS));
+        sumPending += points;
+      } else {
+        long expireAt = NOW + (i + 1) * Rules.DAY_MILLIS * 300 / Math.max(1, lots);
+        available.add(new Lot(i + 1, points, remaining, expireAt - 365 * Rules.DAY_MILLIS, expireAt));
+        sumAvailable += remaining;
       }
-      receipts[r] = new Rules.Receipt("R-" + r, total, List.copyOf(receiptLines));
-      balances[r] = random.nextLong(5_000);
-      spends[r] = random.nextLong(15_000_000);
     }
+    return new MemberState(UUID.randomUUID(), "bench", 10L * lots, sumAvailable, sumPending, 0, 0, 3_000_000,
+        List.copyOf(pending), List.copyOf(available), List.of(),
+        new Profile("+79991234567", "CARD-0001", null, true, false, NOW - 400 * Rules.DAY_MILLIS)).check();
+  }
+
+  static Receipt receipt(SplittableRandom random, int lines) {
+    String[] categories = {"dairy", "bakery", "produce", "meat", "household", "tobacco", "drinks", "snacks"};
+    List<Receipt.Line> receiptLines = new ArrayList<>();
+    long total = 0;
+    for (int i = 0; i < lines; i++) {
+      long amount = 5_000 + random.nextLong(150_000);
+      receiptLines.add(new Receipt.Line("sku-" + random.nextInt(50_000), categories[random.nextInt(categories.length)],
+          amount));
+      total += amount;
+    }
+    return new Receipt("R", total, List.copyOf(receiptLines));
   }
 
   private static JsonObject tier(String name, long minSpend, long rateBp) {
     return new JsonObject().put("name", name).put("min_spend_minor", minSpend).put("accrual_rate_bp", rateBp);
-  }
-
-  @Benchmark
-  public Rules.Outcome planAndSettle() {
-    int i = next++ & (RECEIPTS - 1);
-    Rules.Plan plan = Rules.plan(program, receipts[i], Rules.REDEEM_MAX);
-    return Rules.settle(program, plan, balances[i], spends[i]);
   }
 }
