@@ -53,29 +53,36 @@ public record MemberState(UUID id, String programId, long seq, long available, l
   public MemberState check() {
     long availableSum = 0;
     for (Lot lot : availableLots) {
-      require(lot.remaining() > 0 && lot.remaining() <= lot.points(), "available lot " + lot);
+      if (lot.remaining() <= 0 || lot.remaining() > lot.points()) {
+        fail("available lot " + lot);
+      }
       availableSum += lot.remaining();
     }
     long pendingSum = 0;
     for (Lot lot : pendingLots) {
-      require(lot.remaining() > 0 && lot.remaining() <= lot.points(), "pending lot " + lot);
+      if (lot.remaining() <= 0 || lot.remaining() > lot.points()) {
+        fail("pending lot " + lot);
+      }
       pendingSum += lot.remaining();
     }
     long heldSum = 0;
     for (Authorization a : authorizations) {
       heldSum += a.open() ? a.heldPoints() : 0;
     }
-    require(debt >= 0 && (debt == 0 || available < 0), "debt " + debt + " behind available " + available);
-    require(available + debt == availableSum, "available " + available + " + debt " + debt + " != lots " + availableSum);
-    require(pending == pendingSum, "pending " + pending + " != lots " + pendingSum);
-    require(held == heldSum, "held " + held + " != holds " + heldSum);
-    require(spendMinor >= 0 && seq >= 0, "spend " + spendMinor + ", seq " + seq);
+    if (debt < 0 || debt > 0 && available >= 0) {
+      fail("debt " + debt + " behind available " + available);
+    }
+    if (available + debt != availableSum || pending != pendingSum || held != heldSum) {
+      fail("available " + available + " + debt " + debt + ", pending " + pending + ", held " + held
+          + " against lots " + availableSum + " and " + pendingSum + ", holds " + heldSum);
+    }
+    if (spendMinor < 0 || seq < 0) {
+      fail("spend " + spendMinor + ", seq " + seq);
+    }
     return this;
   }
 
-  private void require(boolean condition, String what) {
-    if (!condition) {
-      throw new IllegalStateException("member " + id + " at seq " + seq + ": " + what);
-    }
+  private void fail(String what) {
+    throw new IllegalStateException("member " + id + " at seq " + seq + ": " + what);
   }
 }

@@ -5,6 +5,7 @@ import io.loyalty.gateway.rules.Authorization.Status;
 import io.loyalty.gateway.rules.Refusal.Reason;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -573,12 +574,15 @@ public final class Rules {
           throw new IllegalStateException("member " + before.id() + ": ledger seq " + e.seq() + " out of order");
         }
       }
+      // the work lists are handed over, not copied: this Work is done with them
       MemberState next = new MemberState(before.id(), before.programId(), seq, available, pending, held, debt, spend,
-          List.copyOf(pendingLots), List.copyOf(availableLots), List.copyOf(authorizations), before.profile()).check();
+          Collections.unmodifiableList(pendingLots), Collections.unmodifiableList(availableLots),
+          Collections.unmodifiableList(authorizations), before.profile()).check();
       if (!program.allowNegativeBalance() && next.debt() > before.debt()) {
         throw new IllegalStateException("member " + before.id() + ": debt grew in a program that allows none");
       }
-      return new Decision(next, List.copyOf(entries), List.copyOf(transactions.values()), answer, refusal);
+      return new Decision(next, Collections.unmodifiableList(entries), List.copyOf(transactions.values()), answer,
+          refusal);
     }
 
     static Lot findLot(List<Lot> lots, long id) {
