@@ -1,27 +1,31 @@
 #!/usr/bin/env bash
-# One run, one machine, the same Redis and PostgreSQL, three ways to do a purchase:
-#   1. the Redis limit: redis-benchmark calling the gateway's own purchase script (EVALSHA), no HTTP;
-#   2. a PostgreSQL-only baseline: pgbench running an idempotent purchase as one synchronous-commit transaction;
-#   3. the gateway over HTTP (Gatling, open model): the highest purchase rate with p99 under 10 ms, and p50/p99
-#      at an offered 5 000 purchases/s.
-# It prints a table and writes it, with the machine's facts and this command, into BENCHMARKS.md.
+# Durable purchases, in one run on one machine: the gateway against the PostgreSQL-only design it exists to beat.
+#   1. Baseline: pgbench running an idempotent purchase (plpgsql) as one synchronous-commit transaction each.
+#   2. The gateway over HTTP at saturation (wrk, closed loop, unique idempotency keys, members drawn at random),
+#      its own Redis with appendonly yes and appendfsync always (so a 2xx is as durable as a PostgreSQL commit),
+#      the write-behind drain into PostgreSQL counted in the time; then again with appendfsync everysec.
+#   3. p99 at an offered rate of half the gateway's maximum (open model, wrk2-style constant rate via Gatling).
+# For each: durable purchases/s, p50/p99, box CPU µs per purchase (every process, load generator included, from
+# /proc/stat) and CPU µs per purchase of each process (from /proc/<pid>/stat), and their ratios. Then Redis
+# memory per member and per idempotency key (MEMORY USAGE over a sample). Writes the table into BENCHMARKS.md.
 #
-# Environment: REDIS_URL (default redis://127.0.0.1:6379), DATABASE_URL (default
-# postgresql://postgres@127.0.0.1:5432/test), RUN_SECONDS per measurement (default 45; shorter runs measure the load generator's own start-up), GATEWAY_PORT (18089).
+# Environment: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test), RUN_SECONDS per run (30),
+# CONNECTIONS for wrk (64), PG_CLIENTS for pgbench (32), MEMBERS (2000), GATEWAY_PORT (18089), REDIS_PORT (16399).
 # Loopback only; every run is bounded in time and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 DATABASE_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}
-RUN_SECONDS=${RUN_SECONDS:-45}
+RUN_SECONDS=${RUN_SECONDS:-30}
+CONNECTIONS=${CONNECTIONS:-64}
+PG_CLIENTS=${PG_CLIENTS:-32}
+MEMBERS=${MEMBERS:-2000}
 GATEWAY_PORT=${GATEWAY_PORT:-18089}
+REDIS_PORT=${REDIS_PORT:-16399}
 TOKEN=comparison-admin-token-0123456789
-REDIS_HOST=$(echo "$REDIS_URL" | sed -E 's#^redis://([^:/]+).*#\1#')
-REDIS_PORT=$(echo "$REDIS_URL" | sed -E 's#^redis://[^:/]+:?([0-9]*).*#\1#')
-REDIS_PORT=${REDIS_PORT:-6379}
-BENCH_DB=9   # redis-benchmark works in its own Redis database, flushed afterwards
-case "$REDIS_HOST" in 127.*|localhost) ;; *) echo "loopback only, not $REDIS_HOST" >&2; exit 1 ;; esac
+HZ=$(getconf CLK_TCK)
+WORK=$(mktemp -d)
+case "$DATABASE_URL" in *@127.*|*@localhost*) ;; *) echo "loopback only, not $DATABASE_URL" >&2; exit 1 ;; esac
 
 need() {  # command, Debian package
   command -v "$1" >/dev/null 2>&1 && return
@@ -29,35 +33,54 @@ need() {  # command, Debian package
   if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq "$2" >/dev/null
   else sudo apt-get update -qq && sudo apt-get install -y -qq "$2" >/dev/null; fi
 }
-need redis-benchmark redis-tools
+need wrk wrk
+need redis-server redis-server
 need redis-cli redis-tools
 need pgbench postgresql-client
 need psql postgresql-client
 
+GW_PID=
+cleanup() {
+  [ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null || true
+  redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
 echo "== building"
 mvn -q -B -Dstyle.color=never install -DskipTests
 
-rcli() { redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" -n "$BENCH_DB" "$@"; }
+# ---- CPU accounting -----------------------------------------------------------------------------------------
+# One line per process: pid, command name, CPU ticks (user + system, all threads); and the box's busy ticks.
+snapshot() {
+  awk '{ line = $0; open = index(line, "(");
+         for (i = length(line); i > open; i--) if (substr(line, i, 1) == ")") break;
+         split(substr(line, i + 2), f, " "); print $1, substr(line, open + 1, i - open - 1), f[12] + f[13] }' \
+    /proc/[0-9]*/stat 2>/dev/null
+  awk '/^cpu /{ print "box box", $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+# Samples every second while $1 runs, so processes that exit before the end (pgbench's backends) still count.
+sample_while() {
+  local pid=$1 n=0
+  while kill -0 "$pid" 2>/dev/null; do snapshot > "$WORK/snap.$n"; n=$((n + 1)); sleep 1; done
+}
+# Ticks used since snapshot $1 by process name (or by pid when given as pid:N), over every sample taken since.
+ticks() {  # start-snapshot-file selector...
+  local start=$1; shift
+  cat "$WORK"/snap.* "$WORK/end" | awk -v sel="$*" '
+    FNR == NR { base[$1] = $NF; next }
+    { last[$1] = $NF; name[$1] = $2 }
+    END { n = split(sel, s, " ");
+          for (p in last) for (i = 1; i <= n; i++) {
+            if ((s[i] ~ /^pid:/ && "pid:" p == s[i]) || name[p] == s[i]) { total += last[p] - (p in base ? base[p] : 0) } }
+          print total + 0 }' "$start" -
+}
+us_per() {  # ticks purchases -> µs per purchase
+  awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n; else print "n/a" }'
+}
 
-echo "== 1. Redis limit: the purchase script via redis-benchmark"
-LUA=gateway/src/main/resources/lua
-SHA=$( { cat "$LUA/member.lua"; printf '\n'; cat "$LUA/purchase.lua"; } | rcli -x script load)
-M="lg:{0}:m:00000000-0000-4000-8000-000000000001"
-rcli flushdb >/dev/null
-rcli hset "$M" id 00000000-0000-4000-8000-000000000001 prog bench seq 0 a 0 pe 0 h 0 sp 0 d 0 due 9e15 >/dev/null
-LINES='{"sku-1":[30000,30000],"sku-2":[30000,30000],"sku-3":[40000,40000]}'
-NOW=$(($(date +%s) * 1000))
-REDIS_N=$((RUN_SECONDS * 4000))
-REDIS_OUT=$(redis-benchmark -h "$REDIS_HOST" -p "$REDIS_PORT" --dbnum "$BENCH_DB" -c 32 -n "$REDIS_N" -r 1000000000 -q \
-  evalsha "$SHA" 11 "$M" "$M:lots" "$M:pend" "$M:avail" "$M:tx" "$M:holds" "$M:txage" \
-  "lg:{0}:i:till:k__rand_int__" "lg:{0}:wb" "lg:{0}:x:__rand_int__" "lg:{0}:holds-due" \
-  "$NOW" fp 172800 1000000000 bench key tx-bench till R-1 100000 100000 300 -1 100 1 500 0 -1 "$NOW" "$LINES" \
-  purchase 0 0 2>&1 | tr '\r' '\n' | grep -E 'requests per second' | tail -1)
-REDIS_RPS=$(echo "$REDIS_OUT" | grep -oE '[0-9]+([.][0-9]+)? requests per second' | awk '{print int($1)}')
-rcli flushdb >/dev/null
-echo "   ${REDIS_RPS} scripts/s"
-
-echo "== 2. PostgreSQL only: an idempotent purchase per synchronous-commit transaction via pgbench"
+# ---- 1. PostgreSQL only ---------------------------------------------------------------------------------------
+echo "== 1. PostgreSQL only: an idempotent purchase per synchronous-commit transaction via pgbench"
 psql -q "$DATABASE_URL" -v ON_ERROR_STOP=1 <<'SQL'
 DROP TABLE IF EXISTS bench_ledger;
 DROP TABLE IF EXISTS bench_balance;
@@ -79,90 +102,167 @@ BEGIN
   IF balance IS NULL THEN RAISE EXCEPTION 'insufficient points'; END IF;
   RETURN balance;
 END $$ LANGUAGE plpgsql;
-INSERT INTO bench_balance SELECT g, 1000000, 0 FROM generate_series(1, 1000) g;
 SQL
-PGSCRIPT=$(mktemp)
-cat > "$PGSCRIPT" <<'PGB'
-\set m random(1, 1000)
+psql -q "$DATABASE_URL" -c "INSERT INTO bench_balance SELECT g, 1000000, 0 FROM generate_series(1, $MEMBERS) g"
+cat > "$WORK/pgbench.sql" <<PGB
+\set m random(1, $MEMBERS)
 \set k random(1, 2000000000)
 SELECT bench_purchase(:m, 'k' || :k, 50, 10);
 PGB
-PG_OUT=$(pgbench -n -c 16 -j 2 -T "$RUN_SECONDS" -f "$PGSCRIPT" "$DATABASE_URL" 2>&1)
-PG_TPS=$(echo "$PG_OUT" | grep -E '^tps' | tail -1 | grep -oE '[0-9]+([.][0-9]+)?' | head -1 | awk '{print int($1)}')
-PG_LAT=$(echo "$PG_OUT" | grep -E 'latency average' | grep -oE '[0-9.]+ ms')
-rm -f "$PGSCRIPT"
-echo "   ${PG_TPS} purchases/s (latency average ${PG_LAT})"
+rm -f "$WORK"/snap.*
+snapshot > "$WORK/start"
+pgbench -n -c "$PG_CLIENTS" -j 2 -T "$RUN_SECONDS" -r -f "$WORK/pgbench.sql" "$DATABASE_URL" > "$WORK/pgbench.out" 2>&1 &
+PGB_PID=$!
+sample_while $PGB_PID
+wait $PGB_PID || { cat "$WORK/pgbench.out"; exit 1; }
+snapshot > "$WORK/end"
+PG_N=$(awk '/number of transactions actually processed/{ split($0, a, ": "); split(a[2], b, "/"); print b[1] }' "$WORK/pgbench.out")
+PG_TPS=$(awk '/^tps/{ printf "%.0f", $3 }' "$WORK/pgbench.out")
+PG_LAT=$(awk '/latency average/{ print $4 }' "$WORK/pgbench.out")
+PG_BOX=$(us_per "$(ticks "$WORK/start" box)" "$PG_N")
+PG_PG=$(us_per "$(ticks "$WORK/start" postgres)" "$PG_N")
+PG_LOAD=$(us_per "$(ticks "$WORK/start" pgbench)" "$PG_N")
+psql -q "$DATABASE_URL" -c "DROP TABLE bench_ledger; DROP TABLE bench_balance; DROP FUNCTION bench_purchase"
+echo "   $PG_TPS purchases/s, average latency $PG_LAT ms; CPU µs per purchase: box $PG_BOX, PostgreSQL $PG_PG, pgbench $PG_LOAD"
 
-echo "== 3. The gateway over HTTP"
-GW_LOG=$(mktemp)
-REDIS_URL=$REDIS_URL DATABASE_URL=$DATABASE_URL GATEWAY_ADMIN_TOKEN=$TOKEN GATEWAY_PORT=$GATEWAY_PORT \
-  java -jar gateway/target/loyalty-gateway.jar > "$GW_LOG" 2>&1 &
+# ---- 2. The gateway -------------------------------------------------------------------------------------------
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK" --appendonly yes --appendfsync always --save "" \
+  --maxmemory-policy noeviction --daemonize yes --logfile "$WORK/redis.log" --pidfile "$WORK/redis.pid"
+for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+REDIS_PID=$(cat "$WORK/redis.pid")
+REDIS_URL=redis://127.0.0.1:$REDIS_PORT DATABASE_URL=$DATABASE_URL GATEWAY_ADMIN_TOKEN=$TOKEN \
+  GATEWAY_PORT=$GATEWAY_PORT TILL_RATE_LIMIT_PER_SECOND=1000000 TILL_RATE_LIMIT_BURST=1000000 java -jar gateway/target/loyalty-gateway.jar > "$WORK/gateway.log" 2>&1 &
 GW_PID=$!
-trap 'kill $GW_PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$GATEWAY_PORT/health/ready" >/dev/null && break; sleep 1; done
 
-gatling() {  # rate seconds -> "p50 p99 rps failed"
-  local out
-  out=$(mvn -q -B -Dstyle.color=never -pl load-tests gatling:test -Dmix=purchases -Dgateway="http://127.0.0.1:$GATEWAY_PORT" \
-    -DadminToken=$TOKEN -Drate="$1" -Dseconds="$2" -Dtills=100 -Dmembers=500 2>&1 || true)
-  local p50 p99 rps ko
-  p50=$(echo "$out" | grep -E '50th percentile' | head -1 | awk -F'|' '{gsub(/[ ,]/,"",$2); print $2}')
-  p99=$(echo "$out" | grep -E '99th percentile' | head -1 | awk -F'|' '{gsub(/[ ,]/,"",$2); print $2}')
-  rps=$(echo "$out" | grep -E 'mean throughput' | head -1 | awk -F'|' '{gsub(/[ ,]/,"",$2); print $2}')
-  ko=$(echo "$out" | grep -E 'request count' | head -1 | awk -F'|' '{gsub(/[ ,-]/,"",$4); print ($4 == "" ? 0 : $4)}')
-  echo "${p50:-?} ${p99:-?} ${rps:-0} ${ko:-?}"
+PROGRAM=bench-$(date +%s)
+curl -sf -X PUT "http://127.0.0.1:$GATEWAY_PORT/v1/admin/programs/$PROGRAM" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' -d '{"currency": "RUB", "expiry_days": 365}' >/dev/null
+TILL_KEY=$(curl -sf -X POST "http://127.0.0.1:$GATEWAY_PORT/v1/admin/programs/$PROGRAM/tills" \
+  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"store_id": "s1", "till_id": "t1"}' \
+  | sed -E 's/.*"api_key" *: *"([^"]+)".*/\1/')
+# members are enrolled straight into PostgreSQL (the gateway loads each on its first purchase)
+psql -q -At "$DATABASE_URL" -c "INSERT INTO members (id, program_id, phone, consent_personal_data, consent_marketing)
+  SELECT gen_random_uuid(), '$PROGRAM', '+7900' || lpad(g::text, 7, '0'), true, false FROM generate_series(1, $MEMBERS) g
+  RETURNING id" | grep -E '^[0-9a-f-]{36}$' > "$WORK/members"
+cat > "$WORK/purchase.lua" <<LUA
+-- Purchases by random members, a third redeeming what they may, each with a new idempotency key.
+local members, n, thread_id = {}, 0, 0
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("id", threads) end
+function init(args)
+  for line in io.lines("$WORK/members") do members[#members + 1] = line end
+  thread_id = id
+  math.randomseed(id * 7919)
+end
+function request()
+  n = n + 1
+  local amount = 1000 + math.random(0, 300000)
+  local redeem = (n % 3 == 0) and ',"redeem_points":"max"' or ''
+  local body = '{"member":{"id":"' .. members[math.random(#members)] .. '"},"receipt":{"number":"R-' .. n ..
+    '","total_minor":' .. amount .. ',"lines":[{"sku":"sku-' .. math.random(1000) .. '","category":"food","amount_minor":' ..
+    amount .. '}]}' .. redeem .. '}'
+  return wrk.format("POST", "/v1/purchases", {["Authorization"] = "Bearer $TILL_KEY",
+    ["Content-Type"] = "application/json", ["Idempotency-Key"] = "$PROGRAM-" .. thread_id .. "-" .. n}, body)
+end
+function done(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %.0f %.0f\n", summary.requests, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.duration,
+    latency:percentile(50), latency:percentile(99)))
+end
+LUA
+
+SHARDS=$(grep -oE 'SHARDS = [0-9]+' gateway/src/main/java/io/loyalty/gateway/store/Keys.java | grep -oE '[0-9]+')
+backlog() {  # write-behind entries waiting, over every shard stream
+  redis-cli -p "$REDIS_PORT" eval "local n = 0 for s = 0, $SHARDS - 1 do n = n + redis.call('XLEN', 'lg:{' .. s .. '}:wb') end return n" 0
 }
 
-echo "   warm-up"
-gatling 300 30 >/dev/null
-# Two answers: the highest offered rate whose p99 stays under 10 ms (issue #4's definition), and the highest one
-# served with no failure and p99 under 100 ms (what the box sustains at all); the search stops past the second.
-BEST_RATE=0; BEST="- - - -"; OK_RATE=0; OK="- - - -"
-for rate in 100 250 500 750 1000 1500 2000 3000 4000 5000; do
-  read -r p50 p99 rps ko <<<"$(gatling "$rate" "$RUN_SECONDS")"
-  echo "   offered $rate/s: p50 ${p50} ms, p99 ${p99} ms, ${rps} req/s, failed ${ko}"
-  [ "$p99" != "?" ] && [ "$ko" = "0" ] || break
-  [ "$p99" -lt 10 ] && { BEST_RATE=$rate; BEST="$p50 $p99 $rps $ko"; }
-  [ "$p99" -lt 100 ] || break
-  OK_RATE=$rate; OK="$p50 $p99 $rps $ko"
-done
-read -r at5k_p50 at5k_p99 at5k_rps at5k_ko <<<"$(gatling 5000 "$RUN_SECONDS")"
-echo "   offered 5000/s: p50 ${at5k_p50} ms, p99 ${at5k_p99} ms, ${at5k_rps} req/s, failed ${at5k_ko}"
-DRAIN_START=$(date +%s)
-for _ in $(seq 1 120); do
-  lag=$(curl -s "http://127.0.0.1:$GATEWAY_PORT/metrics" | awk '/^loyalty_writebehind_lag_entries /{print int($2)}')
-  [ "${lag:-1}" = "0" ] && break
-  sleep 1
-done
-DRAIN_SECONDS=$(( $(date +%s) - DRAIN_START ))
-kill $GW_PID; wait $GW_PID 2>/dev/null || true
-read -r best_p50 best_p99 best_rps best_ko <<<"$BEST"
-read -r ok_p50 ok_p99 ok_rps ok_ko <<<"$OK"
+gateway_run() {  # fsync policy, seconds -> sets GW_* results
+  redis-cli -p "$REDIS_PORT" config set appendfsync "$1" >/dev/null
+  rm -f "$WORK"/snap.*
+  snapshot > "$WORK/start"
+  local started; started=$(date +%s%N)
+  wrk -t2 -c"$CONNECTIONS" -d"${2}s" --timeout 10s -s "$WORK/purchase.lua" "http://127.0.0.1:$GATEWAY_PORT" \
+    > "$WORK/wrk.out" 2>&1 &
+  local wrk_pid=$!
+  sample_while $wrk_pid
+  wait $wrk_pid || true
+  # durable in PostgreSQL too: the run ends when the write-behind has drained
+  for _ in $(seq 1 600); do [ "$(backlog)" = "0" ] && break; snapshot > "$WORK/snap.drain"; sleep 0.2; done
+  snapshot > "$WORK/end"
+  local ended; ended=$(date +%s%N)
+  read -r _ GW_REQ GW_NON2XX GW_SOCKERR _ GW_P50 GW_P99 <<<"$(grep RESULT "$WORK/wrk.out")"
+  GW_N=$((GW_REQ - GW_NON2XX - GW_SOCKERR))
+  GW_RATE=$(awk -v n="$GW_N" -v ns=$((ended - started)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
+  GW_P50=$(awk -v v="$GW_P50" 'BEGIN { printf "%.1f", v / 1000 }')
+  GW_P99=$(awk -v v="$GW_P99" 'BEGIN { printf "%.1f", v / 1000 }')
+  GW_BOX=$(us_per "$(ticks "$WORK/start" box)" "$GW_N")
+  GW_JVM=$(us_per "$(ticks "$WORK/start" "pid:$GW_PID")" "$GW_N")
+  GW_REDIS=$(us_per "$(ticks "$WORK/start" "pid:$REDIS_PID")" "$GW_N")
+  GW_PG=$(us_per "$(ticks "$WORK/start" postgres)" "$GW_N")
+  GW_LOAD=$(us_per "$(ticks "$WORK/start" wrk)" "$GW_N")
+  echo "   appendfsync $1: $GW_N purchases ($GW_NON2XX non-2xx, $GW_SOCKERR socket errors), $GW_RATE durable/s," \
+    "p50 $GW_P50 ms, p99 $GW_P99 ms; CPU µs per purchase: box $GW_BOX, gateway $GW_JVM, Redis $GW_REDIS," \
+    "PostgreSQL $GW_PG, wrk $GW_LOAD"
+}
+
+echo "== 2. The gateway over HTTP (wrk, $CONNECTIONS connections), warm-up"
+gateway_run always 15 >/dev/null
+echo "== 2. measured"
+gateway_run always "$RUN_SECONDS"
+A=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX")
+gateway_run everysec "$RUN_SECONDS"
+E=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX")
+
+echo "== 3. p99 at half the maximum rate (open model), appendfsync always"
+redis-cli -p "$REDIS_PORT" config set appendfsync always >/dev/null
+HALF=$(( ${A[0]} / 2 ))
+OPEN=$(mvn -q -B -Dstyle.color=never -pl load-tests gatling:test -Dmix=purchases \
+  -Dgateway="http://127.0.0.1:$GATEWAY_PORT" -DadminToken=$TOKEN -Drate="$HALF" -Dseconds="$RUN_SECONDS" \
+  -Dtills=100 -Dmembers=500 2>&1 || true)
+OPEN_P50=$(echo "$OPEN" | grep -E '50th percentile' | head -1 | awk -F'|' '{gsub(/[ ,]/,"",$2); print $2}')
+OPEN_P99=$(echo "$OPEN" | grep -E '99th percentile' | head -1 | awk -F'|' '{gsub(/[ ,]/,"",$2); print $2}')
+OPEN_KO=$(echo "$OPEN" | grep -E 'request count' | head -1 | awk -F'|' '{gsub(/[ ,-]/,"",$4); print ($4 == "" ? 0 : $4)}')
+echo "   offered $HALF/s: p50 ${OPEN_P50:-?} ms, p99 ${OPEN_P99:-?} ms, failed ${OPEN_KO:-?}"
+
+echo "== Redis memory"
+sample_keys() { redis-cli -p "$REDIS_PORT" --scan --pattern "$1" | awk 'NR <= 200'; }
+sample_keys 'lg:*:m:*' > "$WORK/mkeys"
+LOTS=$(wc -l < "$WORK/mkeys")
+MEM_MEMBER=$(while read -r k; do redis-cli -p "$REDIS_PORT" memory usage "$k"; done < "$WORK/mkeys" \
+  | awk '{ s += $1; n++ } END { if (n) printf "%.0f", s / n; else print "n/a" }')
+MEM_KEY=$(sample_keys 'lg:*:i:*' \
+  | while read -r k; do redis-cli -p "$REDIS_PORT" memory usage "$k"; done \
+  | awk '{ s += $1; n++ } END { if (n) printf "%.0f", s / n; else print "n/a" }')
+PURCHASES_PER_MEMBER=$(psql -At "$DATABASE_URL" -c "SELECT round(count(*)::numeric / $MEMBERS) FROM ledger
+  WHERE program_id = '$PROGRAM' AND idempotency_key IS NOT NULL")
+echo "   $MEM_MEMBER bytes per member (sample of $LOTS, ~$PURCHASES_PER_MEMBER purchases each), $MEM_KEY bytes per idempotency key"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-GW_RPS=${best_rps:-0}; [ "$GW_RPS" = "-" ] && GW_RPS=0
-OK_RPS=${ok_rps:-0}; [ "$OK_RPS" = "-" ] && OK_RPS=0
-TABLE=$(mktemp)
+TABLE="$WORK/table"
 cat > "$TABLE" <<EOF
 <!-- comparison:start -->
 ## Side by side (written by \`load-tests/run-comparison.sh\`)
 
 Run of $(date -u +%Y-%m-%dT%H:%MZ) with \`RUN_SECONDS=$RUN_SECONDS load-tests/run-comparison.sh\`, everything on one
 machine: $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB, $(java -version 2>&1 | head -1),
-$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" info server | awk -F: '/^redis_version/{print "Redis " $2}' | tr -d '\r'),
-$(psql "$DATABASE_URL" -Atc 'show server_version' | awk '{print "PostgreSQL " $1}') (synchronous commit on).
+$(redis-server --version | awk '{print "Redis " substr($3, 3)}'), $(psql "$DATABASE_URL" -Atc 'show server_version' | awk '{print "PostgreSQL " $1}')
+(synchronous_commit $(psql "$DATABASE_URL" -Atc 'show synchronous_commit')). $MEMBERS members; wrk with $CONNECTIONS
+connections, pgbench with $PG_CLIENTS clients. Durable: the gateway's rate counts the write-behind drain into
+PostgreSQL; CPU is µs per purchase over the same window (box: /proc/stat; processes: /proc/<pid>/stat).
 
-| | Purchases/s | Latency |
-|---|---|---|
-| 1. Redis limit: purchase script via \`redis-benchmark\` (32 connections, one member) | ${REDIS_RPS} | — |
-| 2. PostgreSQL only: idempotent purchase function via \`pgbench\` (16 clients) | ${PG_TPS} | average ${PG_LAT} |
-| 3. Gateway over HTTP, highest offered rate with p99 < 10 ms and no failure | ${BEST_RATE} offered (${best_rps:-0} served) | p50 ${best_p50} ms, p99 ${best_p99} ms |
-| 3. Gateway over HTTP, highest offered rate served with no failure and p99 < 100 ms | ${OK_RATE} offered (${ok_rps:-0} served) | p50 ${ok_p50} ms, p99 ${ok_p99} ms |
-| 3. Gateway over HTTP at an offered 5 000 purchases/s | ${at5k_rps} served, ${at5k_ko} failed | p50 ${at5k_p50} ms, p99 ${at5k_p99} ms |
+| | Durable purchases/s | p50 / p99 ms | Box CPU µs | Gateway JVM | Redis | PostgreSQL | Load generator |
+|---|---|---|---|---|---|---|---|
+| PostgreSQL only (pgbench) | $PG_TPS | avg $PG_LAT | $PG_BOX | — | — | $PG_PG | $PG_LOAD |
+| Gateway, appendfsync always | ${A[0]} | ${A[1]} / ${A[2]} | ${A[3]} | ${A[4]} | ${A[5]} | ${A[6]} | ${A[7]} |
+| Gateway, appendfsync everysec | ${E[0]} | ${E[1]} / ${E[2]} | ${E[3]} | ${E[4]} | ${E[5]} | ${E[6]} | ${E[7]} |
 
-Ratios at p99 < 10 ms: gateway / pgbench = $(ratio "$GW_RPS" "$PG_TPS"); gateway / redis-benchmark = $(ratio "$GW_RPS" "$REDIS_RPS").
-Ratios at the highest rate served without failure: gateway / pgbench = $(ratio "$OK_RPS" "$PG_TPS"); gateway / redis-benchmark = $(ratio "$OK_RPS" "$REDIS_RPS").
-After the 5 000/s run the write-behind backlog drained to zero in ${DRAIN_SECONDS} s.
+Gateway (always) / PostgreSQL only: rate $(ratio "${A[0]}" "$PG_TPS")×, box CPU per purchase $(ratio "${A[3]}" "$PG_BOX")×.
+Non-2xx answers: ${A[8]} (always), ${E[8]} (everysec).
+At half the maximum (${HALF}/s offered, open model, Gatling on the same cores, appendfsync always): p50 ${OPEN_P50:-?} ms,
+p99 ${OPEN_P99:-?} ms, ${OPEN_KO:-?} failed.
+Redis memory: ${MEM_MEMBER} bytes per member (sample of $LOTS members after ~$PURCHASES_PER_MEMBER purchases each),
+${MEM_KEY} bytes per idempotency key.
 <!-- comparison:end -->
 EOF
 cat "$TABLE"
@@ -174,4 +274,3 @@ if grep -q '<!-- comparison:start -->' BENCHMARKS.md; then
 else
   { echo; cat "$TABLE"; } >> BENCHMARKS.md
 fi
-rm -f "$TABLE" "$GW_LOG"
