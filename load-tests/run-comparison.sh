@@ -11,6 +11,7 @@
 #
 # Environment: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test), RUN_SECONDS per run (30),
 # CONNECTIONS for wrk (64), PG_CLIENTS for pgbench (32), MEMBERS (2000), GATEWAY_PORT (18089), REDIS_PORT (16399).
+# GATEWAY_ONLY=1 measures the gateway alone (for A/B of a change) and writes nothing.
 # Loopback only; every run is bounded in time and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,6 +81,7 @@ us_per() {  # ticks purchases -> µs per purchase
 }
 
 # ---- 1. PostgreSQL only ---------------------------------------------------------------------------------------
+if [ -z "${GATEWAY_ONLY:-}" ]; then
 echo "== 1. PostgreSQL only: an idempotent purchase per synchronous-commit transaction via pgbench"
 psql -q "$DATABASE_URL" -v ON_ERROR_STOP=1 <<'SQL'
 DROP TABLE IF EXISTS bench_ledger;
@@ -124,8 +126,12 @@ PG_PG=$(us_per "$(ticks "$WORK/start" postgres)" "$PG_N")
 PG_LOAD=$(us_per "$(ticks "$WORK/start" pgbench)" "$PG_N")
 psql -q "$DATABASE_URL" -c "DROP TABLE bench_ledger; DROP TABLE bench_balance; DROP FUNCTION bench_purchase"
 echo "   $PG_TPS purchases/s, average latency $PG_LAT ms; CPU µs per purchase: box $PG_BOX, PostgreSQL $PG_PG, pgbench $PG_LOAD"
+fi
 
 # ---- 2. The gateway -------------------------------------------------------------------------------------------
+for port in "$GATEWAY_PORT" "$REDIS_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is in use: stop what listens there" >&2; exit 1; fi
+done
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK" --appendonly yes --appendfsync always --save "" \
   --maxmemory-policy noeviction --daemonize yes --logfile "$WORK/redis.log" --pidfile "$WORK/redis.pid"
 for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
@@ -134,6 +140,7 @@ REDIS_URL=redis://127.0.0.1:$REDIS_PORT DATABASE_URL=$DATABASE_URL GATEWAY_ADMIN
   GATEWAY_PORT=$GATEWAY_PORT TILL_RATE_LIMIT_PER_SECOND=1000000 TILL_RATE_LIMIT_BURST=1000000 java -jar gateway/target/loyalty-gateway.jar > "$WORK/gateway.log" 2>&1 &
 GW_PID=$!
 for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$GATEWAY_PORT/health/ready" >/dev/null && break; sleep 1; done
+kill -0 "$GW_PID" 2>/dev/null || { echo "the gateway did not start:" >&2; cat "$WORK/gateway.log" >&2; exit 1; }
 
 PROGRAM=bench-$(date +%s)
 curl -sf -X PUT "http://127.0.0.1:$GATEWAY_PORT/v1/admin/programs/$PROGRAM" -H "Authorization: Bearer $TOKEN" \
@@ -214,6 +221,7 @@ A=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_
 gateway_run everysec "$RUN_SECONDS"
 E=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX")
 
+[ -n "${GATEWAY_ONLY:-}" ] && exit 0
 echo "== 3. p99 at half the maximum rate (open model), appendfsync always"
 redis-cli -p "$REDIS_PORT" config set appendfsync always >/dev/null
 HALF=$(( ${A[0]} / 2 ))

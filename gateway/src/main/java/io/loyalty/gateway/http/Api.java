@@ -15,6 +15,8 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -120,16 +122,21 @@ public final class Api {
   private void route(Router router, Endpoint endpoint) {
     HttpMethod method = endpoint.method();
     String path = endpoint.path();
+    // one timer per outcome, built on first use (building one per request costs more than the request's rules)
+    Map<String, Timer> timers = new ConcurrentHashMap<>();
     router.route(method, path).handler(ctx -> {
       long started = System.nanoTime();
-      ctx.response().endHandler(v -> Timer.builder(REQUEST_TIMER)
-          .description("HTTP requests by route and outcome")
-          .tag("method", method.name())
-          .tag("route", path)
-          .tag("status", Integer.toString(ctx.response().getStatusCode()))
-          .tag("code", ctx.get("problem.code", "none"))
-          .register(registry)
-          .record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS));
+      ctx.response().endHandler(v -> {
+        int status = ctx.response().getStatusCode();
+        String code = ctx.get("problem.code", "none");
+        timers.computeIfAbsent(status + " " + code, outcome -> Timer.builder(REQUEST_TIMER)
+            .description("HTTP requests by route and outcome")
+            .tag("method", method.name())
+            .tag("route", path)
+            .tag("status", Integer.toString(status))
+            .tag("code", code)
+            .register(registry)).record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+      });
       Future<Reply> reply;
       try {
         reply = endpoint.handler().apply(ctx);

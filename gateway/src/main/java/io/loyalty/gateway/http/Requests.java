@@ -16,13 +16,27 @@ public final class Requests {
   private Requests() {
   }
 
+  private static final String CALLER = "till";
+
   /** The till whose API key is the bearer token; 401 otherwise. */
   public static Till till(RoutingContext ctx, ProgramRegistry programs) {
-    Till till = programs.till(Secrets.bearer(ctx.request().getHeader("authorization")));
+    Till till = caller(ctx, programs);
     if (till == null) {
       throw new ApiException(ErrorCode.UNAUTHORIZED, "Send a till API key as 'Authorization: Bearer <key>'");
     }
     return till;
+  }
+
+  /** The till whose API key is the bearer token, or null; looked up (a hash of the key) once per request. */
+  static Till caller(RoutingContext ctx, ProgramRegistry programs) {
+    Till known = ctx.get(CALLER);
+    if (known == null) {
+      known = programs.till(Secrets.bearer(ctx.request().getHeader("authorization")));
+      if (known != null) {
+        ctx.put(CALLER, known);
+      }
+    }
+    return known;
   }
 
   /** Requires the admin token as bearer; 401 otherwise. */

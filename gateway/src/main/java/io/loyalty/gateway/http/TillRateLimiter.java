@@ -4,7 +4,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.github.bucket4j.Bucket;
 import io.loyalty.gateway.program.ProgramRegistry;
-import io.loyalty.gateway.program.Secrets;
 import io.loyalty.gateway.program.Till;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
@@ -32,7 +31,7 @@ public final class TillRateLimiter {
 
   /** A route handler: admits the request or answers 429. Requests without a till key pass (the route decides). */
   public void handle(RoutingContext ctx) {
-    Till till = programs.till(Secrets.bearer(ctx.request().getHeader("authorization")));
+    Till till = Requests.caller(ctx, programs);
     if (till == null || bucket(till).tryConsume(1)) {
       ctx.next();
       return;

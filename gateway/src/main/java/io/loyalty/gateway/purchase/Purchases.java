@@ -133,7 +133,7 @@ public final class Purchases {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       sha.update(route.getBytes(StandardCharsets.UTF_8));
       sha.update((byte) '\n');
-      sha.update(body.encode().getBytes(StandardCharsets.UTF_8));
+      sha.update(body.toBuffer().getBytes());
       return Arrays.copyOf(sha.digest(), 16);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
