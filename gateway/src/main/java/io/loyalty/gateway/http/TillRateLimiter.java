@@ -29,15 +29,15 @@ public final class TillRateLimiter {
     this.burst = burst;
   }
 
-  /** A route handler: admits the request or answers 429. Requests without a till key pass (the route decides). */
-  public void handle(RoutingContext ctx) {
+  /** Admits the request, or answers 429 and returns false. Requests without a till key pass (the route decides). */
+  public boolean admit(RoutingContext ctx) {
     Till till = Requests.caller(ctx, programs);
     if (till == null || bucket(till).tryConsume(1)) {
-      ctx.next();
-      return;
+      return true;
     }
     Problems.send(ctx.response(), new ApiException(ErrorCode.RATE_LIMITED,
         "At most " + perSecond + " requests per second per till (bursts of " + burst + ")"));
+    return false;
   }
 
   private Bucket bucket(Till till) {

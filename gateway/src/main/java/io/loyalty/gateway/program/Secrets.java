@@ -20,12 +20,17 @@ public final class Secrets {
     return prefix + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
-  public static byte[] hash(String secret) {
+  /** One digest per thread: looking the algorithm up costs as much as hashing a key. */
+  private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(secret.getBytes(StandardCharsets.UTF_8));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  });
+
+  public static byte[] hash(String secret) {
+    return SHA_256.get().digest(secret.getBytes(StandardCharsets.UTF_8));
   }
 
   /** Constant-time comparison of a presented secret against a stored hash. */
