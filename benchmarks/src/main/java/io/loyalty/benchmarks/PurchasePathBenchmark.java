@@ -9,6 +9,7 @@ import io.loyalty.gateway.program.Till;
 import io.loyalty.gateway.purchase.Purchases;
 import io.loyalty.gateway.store.Database;
 import io.loyalty.gateway.store.Redis;
+import io.loyalty.gateway.writebehind.DirtyShards;
 import io.loyalty.gateway.writebehind.WriteBehind;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -68,7 +69,7 @@ public class PurchasePathBenchmark {
     String databaseUrl = env("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test");
     vertx = Vertx.vertx();
     Database.migrate(databaseUrl);
-    redis = Redis.connect(redisUrl, Duration.ofSeconds(2));
+    redis = Redis.connect(redisUrl, false, Duration.ofSeconds(2));
     Pool pool = Database.pool(vertx, databaseUrl, 4);
     Clock clock = Clock.systemUTC();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -81,7 +82,8 @@ public class PurchasePathBenchmark {
             .add(new JsonObject().put("name", "Gold").put("min_spend_minor", 5_000_000).put("accrual_rate_bp", 700))));
     await(programs.put(program));
     till = programs.till(await(programs.issueTillKey(program.id(), "bench", "till-1")));
-    MemberStore store = new MemberStore(redis, pool, clock, 172_800, 10_000_000);
+    DirtyShards dirty = new DirtyShards();
+    MemberStore store = new MemberStore(redis, pool, dirty, clock, 172_800, 10_000_000);
     Members memberStore = new Members(pool, redis, store, clock);
     purchases = new Purchases(programs, memberStore, store, clock, new InFlight(), registry);
     SplittableRandom random = new SplittableRandom(11);
@@ -96,7 +98,7 @@ public class PurchasePathBenchmark {
     for (int i = 0; i < BODIES; i++) {
       bodies[i] = Receipts.purchase(random, ids[picks[i]], 10, i % 3 == 0 ? "max" : null);
     }
-    writeBehind = new WriteBehind(redis, pool, registry, 500, 20, 30_000);
+    writeBehind = new WriteBehind(redis, pool, dirty, registry, 500, 20, 30_000);
     await(vertx.deployVerticle(writeBehind,
         new io.vertx.core.DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER)));
   }

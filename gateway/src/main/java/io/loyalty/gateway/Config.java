@@ -11,6 +11,7 @@ import java.util.Map;
 public record Config(
     int httpPort,
     String redisUrl,
+    boolean redisCluster,
     String databaseUrl,
     String adminToken,
     String dataDir,
@@ -39,6 +40,7 @@ public record Config(
     Config config = new Config(
         r.integer("GATEWAY_PORT", 8080, 0, 65535),
         r.text("REDIS_URL", null),
+        r.bool("REDIS_CLUSTER", false),
         r.text("DATABASE_URL", null),
         r.text("GATEWAY_ADMIN_TOKEN", null),
         r.text("GATEWAY_DATA_DIR", "data"),
@@ -59,6 +61,9 @@ public record Config(
         r.text("GATEWAY_TLS_KEY", null));
     if ((config.tlsCertPath == null) != (config.tlsKeyPath == null)) {
       problems.add("GATEWAY_TLS_CERT and GATEWAY_TLS_KEY go together (PEM certificate chain and private key)");
+    }
+    if (config.redisCluster && config.redisUrl == null) {
+      problems.add("REDIS_CLUSTER=true needs REDIS_URL naming a node of the cluster (there is no embedded cluster)");
     }
     if (config.adminToken != null && config.adminToken.length() < 16) {
       problems.add("GATEWAY_ADMIN_TOKEN must be at least 16 characters");
@@ -81,6 +86,17 @@ public record Config(
     String text(String name, String fallback) {
       String value = env.get(name);
       return value == null || value.isBlank() ? fallback : value.trim();
+    }
+
+    boolean bool(String name, boolean fallback) {
+      String value = text(name, null);
+      if (value == null) {
+        return fallback;
+      }
+      if (!value.equals("true") && !value.equals("false")) {
+        problems.add(name + " must be true or false, got '" + value + "'");
+      }
+      return value.equals("true");
     }
 
     int integer(String name, int fallback, int min, int max) {

@@ -18,6 +18,7 @@ import io.loyalty.gateway.purchase.Purchases;
 import io.loyalty.gateway.refund.Refunds;
 import io.loyalty.gateway.store.Database;
 import io.loyalty.gateway.store.Redis;
+import io.loyalty.gateway.writebehind.DirtyShards;
 import io.loyalty.gateway.writebehind.WriteBehind;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -67,11 +68,12 @@ public final class Gateway {
     Buffer openApi = resource("/openapi.yaml");
     return vertx.executeBlocking(() -> {
       Database.migrate(config.databaseUrl());
-      return Redis.connect(config.redisUrl(), Duration.ofMillis(config.redisTimeoutMillis()));
+      return Redis.connect(config.redisUrl(), config.redisCluster(), Duration.ofMillis(config.redisTimeoutMillis()));
     }).compose(redis -> {
       Pool pool = Database.pool(vertx, config.databaseUrl(), config.databasePoolSize());
       ProgramRegistry programs = new ProgramRegistry(pool);
-      MemberStore store = new MemberStore(redis, pool, clock, config.idempotencyTtlSeconds(),
+      DirtyShards dirty = new DirtyShards();
+      MemberStore store = new MemberStore(redis, pool, dirty, clock, config.idempotencyTtlSeconds(),
           config.writeBehindMaxBacklogEntries());
       Members members = new Members(pool, redis, store, clock);
       Transactions transactions = new Transactions(vertx, pool, redis);
@@ -85,7 +87,7 @@ public final class Gateway {
           new Authorizations(programs, members, store, transactions, clock, inFlight),
           refunds,
           new Batches(programs, purchases, refunds, clock));
-      WriteBehind writeBehind = new WriteBehind(redis, pool, registry, config.writeBehindBatchSize(),
+      WriteBehind writeBehind = new WriteBehind(redis, pool, dirty, registry, config.writeBehindBatchSize(),
           config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis());
       TillRateLimiter limiter = new TillRateLimiter(programs, config.tillRequestsPerSecond(), config.tillBurstRequests());
       HealthChecks readiness = HealthChecks.create(vertx)

@@ -29,9 +29,9 @@ class PostgresOutageTest {
     data = Files.createTempDirectory("pg-outage");
     port = EmbeddedStores.freePort();
     postgres = startPostgres();
-    // 1 000 entries in all is 62 per shard stream: one member's shard fills after 62 purchases
+    // 62 entries per shard stream (of 256): one member's shard fills after 62 purchases
     gw = TestGateway.start(Map.of("DATABASE_URL", "postgresql://postgres@127.0.0.1:" + port + "/postgres",
-        "WRITE_BEHIND_MAX_BACKLOG", "1000"));
+        "WRITE_BEHIND_MAX_BACKLOG", Long.toString(62L * io.loyalty.gateway.store.Keys.SHARDS)));
   }
 
   static EmbeddedPostgres startPostgres() throws IOException {

@@ -16,6 +16,7 @@ import io.loyalty.gateway.rules.Transaction;
 import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.store.Redis;
 import io.loyalty.gateway.store.Script;
+import io.loyalty.gateway.writebehind.DirtyShards;
 import io.loyalty.gateway.writebehind.Event;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
@@ -66,10 +67,13 @@ public final class MemberStore {
   private final byte[] maxStreamEntries;
   private final Cache<UUID, MemberState> states = Caffeine.newBuilder().maximumSize(MAX_CACHED_STATES).build();
   private final KeyedQueue<UUID> queue = new KeyedQueue<>();
+  private final DirtyShards dirty;
 
   /** @param maxBacklogEntries past this many write-behind entries waiting (in all), new changes get 503 */
-  public MemberStore(Redis redis, Pool pool, Clock clock, long idempotencyTtlSeconds, long maxBacklogEntries) {
+  public MemberStore(Redis redis, Pool pool, DirtyShards dirty, Clock clock, long idempotencyTtlSeconds,
+      long maxBacklogEntries) {
     this.redis = redis;
+    this.dirty = dirty;
     this.pool = pool;
     this.clock = clock;
     this.idempotencyTtlSeconds = idempotencyTtlSeconds;
@@ -131,6 +135,9 @@ public final class MemberStore {
         switch (status) {
           case "OK":
             states.put(member, decision.state());
+            if (decision.changed()) {
+              dirty.mark(Keys.shard(member)); // its stream has an entry for the write-behind to read
+            }
             return Future.succeededFuture(new Outcome(decision, null));
           case "REPLAY":
             return Future.succeededFuture(new Outcome(null, replay((byte[]) reply.get(1), request)));

@@ -10,8 +10,13 @@ import java.util.regex.Pattern;
  * not a setting.
  */
 public final class Keys {
-  /** A power of two: transaction ids carry their member's shard in their low bits. */
-  public static final int SHARDS = 16;
+  /**
+   * Hash tags members are spread over: enough that a Redis Cluster of a few dozen masters gets several each (Redis
+   * Cluster has 16 384 slots; a tag is one of them), few enough that the write-behind, which reads each shard's
+   * stream with a call of its own, still gathers batches. A power of two: transaction ids carry their member's
+   * shard in their low bits.
+   */
+  public static final int SHARDS = 256;
   private static final String PREFIX = "lg:";
   /** SCAN pattern that finds every member's state (and nothing else: see {@link #isMemberState}). */
   public static final String MEMBER_SCAN = PREFIX + "*:m:*";

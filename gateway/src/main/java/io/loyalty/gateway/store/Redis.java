@@ -1,13 +1,19 @@
 package io.loyalty.gateway.store;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
@@ -20,43 +26,65 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
 /**
- * The gateway's one Redis connection (Lettuce pipelines it) and the bridge from Lettuce futures back onto the
- * calling Vert.x context. Keys are text, values bytes (member states, events and answers are binary). While Redis
- * is unreachable, commands fail at once instead of queueing.
+ * The gateway's one Redis connection (Lettuce pipelines it; to a Redis Cluster, Lettuce routes each command to
+ * the master of its key's slot) and the bridge from Lettuce futures back onto the calling Vert.x context. Keys are
+ * text, values bytes (member states, events and answers are binary). While Redis is unreachable, commands fail at
+ * once instead of queueing.
  */
 public final class Redis implements AutoCloseable {
   /** How long sent data may stay unacknowledged before the connection counts as dead (TCP_USER_TIMEOUT). */
   public static final Duration DEAD_PATH_TIMEOUT = Duration.ofSeconds(8);
-  private static final String FLUSH_PENDING = "redis.flush.pending";
   /** Keys as UTF-8 text, values as raw bytes. */
   public static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
-  private final RedisClient client;
-  private final StatefulRedisConnection<String, byte[]> connection;
+  private static final String FLUSH_PENDING = "redis.flush.pending";
+  private final AbstractRedisClient client;
+  private final StatefulConnection<String, byte[]> connection;
+  private final RedisClusterAsyncCommands<String, byte[]> commands;
 
-  private Redis(RedisClient client, StatefulRedisConnection<String, byte[]> connection) {
+  private Redis(AbstractRedisClient client, StatefulConnection<String, byte[]> connection,
+      RedisClusterAsyncCommands<String, byte[]> commands) {
     this.client = client;
     this.connection = connection;
+    this.commands = commands;
   }
 
-  /** Blocking: call from start-up code off the event loop. */
-  public static Redis connect(String url, Duration commandTimeout) {
+  /** Blocking: call from start-up code off the event loop. {@code cluster}: the URL names one node of a cluster. */
+  public static Redis connect(String url, boolean cluster, Duration commandTimeout) {
+    SocketOptions socket = SocketOptions.builder().connectTimeout(commandTimeout)
+        // a path to Redis that died without a FIN or RST (a failover, a lost route) is dropped and
+        // reconnected within seconds instead of the kernel's ~15 minutes of retransmissions
+        .keepAlive(SocketOptions.KeepAliveOptions.builder().enable().idle(Duration.ofSeconds(5))
+            .interval(Duration.ofSeconds(1)).count(3).build())
+        .tcpUserTimeout(SocketOptions.TcpUserTimeoutOptions.builder().enable()
+            .tcpUserTimeout(DEAD_PATH_TIMEOUT).build())
+        .build();
+    if (cluster) {
+      RedisClusterClient client = RedisClusterClient.create(RedisURI.create(url));
+      client.setOptions(ClusterClientOptions.builder()
+          .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+          .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+          .socketOptions(socket)
+          .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
+          .build());
+      try {
+        StatefulRedisClusterConnection<String, byte[]> connection = client.connect(CODEC);
+        connection.setAutoFlushCommands(false);
+        return new Redis(client, connection, connection.async());
+      } catch (RuntimeException e) {
+        client.shutdown();
+        throw e;
+      }
+    }
     RedisClient client = RedisClient.create(RedisURI.create(url));
     client.setOptions(ClientOptions.builder()
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
         .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-        .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout)
-            // a path to Redis that died without a FIN or RST (a failover, a lost route) is dropped and
-            // reconnected within seconds instead of the kernel's ~15 minutes of retransmissions
-            .keepAlive(SocketOptions.KeepAliveOptions.builder().enable().idle(Duration.ofSeconds(5))
-                .interval(Duration.ofSeconds(1)).count(3).build())
-            .tcpUserTimeout(SocketOptions.TcpUserTimeoutOptions.builder().enable()
-                .tcpUserTimeout(DEAD_PATH_TIMEOUT).build())
-            .build())
+        .socketOptions(socket)
         .build());
     try {
       StatefulRedisConnection<String, byte[]> connection = client.connect(CODEC);
       connection.setAutoFlushCommands(false);
-      return new Redis(client, connection);
+      return new Redis(client, connection, connection.async());
     } catch (RuntimeException e) {
       client.shutdown();
       throw e;
@@ -68,8 +96,8 @@ public final class Redis implements AutoCloseable {
    * Commands issued on a context are sent together once the context's current task is done: one write for all
    * the commands of an event-loop tick instead of one per command.
    */
-  public <T> Future<T> call(Function<RedisAsyncCommands<String, byte[]>, CompletionStage<T>> command) {
-    CompletionStage<T> stage = command.apply(connection.async());
+  public <T> Future<T> call(Function<RedisClusterAsyncCommands<String, byte[]>, CompletionStage<T>> command) {
+    CompletionStage<T> stage = command.apply(commands);
     Context context = Vertx.currentContext();
     if (context == null) {
       connection.flushCommands();

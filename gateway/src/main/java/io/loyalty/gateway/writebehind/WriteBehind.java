@@ -10,6 +10,7 @@ import io.lettuce.core.XReadArgs;
 import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.store.StoreErrors;
 import io.loyalty.gateway.store.Redis;
+import io.loyalty.gateway.store.Script;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,8 +28,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drains the shard streams into PostgreSQL. Each poll reads a batch from every shard (pipelined), writes it in one
- * transaction, and only then deletes and acknowledges the entries. Deployed on a worker thread: parsing and
+ * Drains the shard streams into PostgreSQL. Each poll reads a batch from the shards this gateway wrote to since the
+ * last poll (every shard now and then, and after a failure), writes it in one transaction, and only then
+ * acknowledges and deletes the entries. Deployed on a worker thread: parsing and
  * packing a batch is CPU work that must not hold up an event loop serving tills. It runs on wall-clock time (stream ids are
  * Redis server time), not on the gateway's business clock. A failed batch stays in this consumer's
  * pending list and is read again; entries left pending by a dead gateway are claimed after they sit idle.
@@ -51,14 +53,19 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   private final Counter failedBatches;
   private final Counter deadLetters;
   private final Timer batchTimer;
+  private static final int[] ALL_SHARDS = java.util.stream.IntStream.range(0, Keys.SHARDS).toArray();
+  private final DirtyShards dirty;
   /** True after a failure or a claim: read this consumer's own pending entries before new ones. */
   private boolean recovering = true;
+  /** True when the next read looks at every shard's stream rather than only those this gateway wrote to. */
+  private boolean sweepAll = true;
   private volatile boolean stopped;
   private long lastClaimMillis;
 
-  public WriteBehind(Redis redis, Pool pool, MeterRegistry registry, int batchSize, long pollMillis,
-      long claimIdleMillis) {
+  public WriteBehind(Redis redis, Pool pool, DirtyShards dirty, MeterRegistry registry, int batchSize,
+      long pollMillis, long claimIdleMillis) {
     this.redis = redis;
+    this.dirty = dirty;
     this.pool = pool;
     this.batchSize = batchSize;
     this.pollMillis = pollMillis;
@@ -136,9 +143,11 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
    */
   private Future<Read> read() {
     List<String> offsets = recovering ? List.of("0", ">") : List.of(">");
+    int[] toRead = recovering || sweepAll ? ALL_SHARDS : dirty.drain();
+    sweepAll = false;
     List<Future<List<StreamMessage<String, byte[]>>>> reads = new ArrayList<>();
     List<Integer> shards = new ArrayList<>();
-    for (int shard = 0; shard < Keys.SHARDS; shard++) {
+    for (int shard : toRead) {
       for (String offset : offsets) {
         XReadArgs.StreamOffset<String> from = XReadArgs.StreamOffset.from(Keys.stream(shard), offset);
         reads.add(redis.call(c -> c.xreadgroup(Consumer.from(GROUP, consumer), XReadArgs.Builder.count(batchSize), from)));
@@ -149,7 +158,10 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
       List<Entry> batch = new ArrayList<>();
       boolean backlog = false;
       for (int i = 0; i < reads.size(); i++) {
-        backlog |= reads.get(i).result().size() == batchSize;
+        if (reads.get(i).result().size() == batchSize) {
+          backlog = true;
+          dirty.mark(shards.get(i)); // more waits there
+        }
         for (StreamMessage<String, byte[]> message : reads.get(i).result()) {
           batch.add(new Entry(shards.get(i), message.getId(), message.getBody() == null ? null : message.getBody().get("e")));
         }
@@ -209,17 +221,15 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     });
   }
 
-  /** Deletes, then acknowledges: a crash in between leaves a pending id with no body, which is just acked. */
+  /** Acknowledges and deletes the batch's entries, one script call per shard. */
   private Future<Void> acknowledge(List<Entry> batch) {
-    List<Future<?>> calls = new ArrayList<>();
-    for (int shard = 0; shard < Keys.SHARDS; shard++) {
-      int s = shard;
-      String[] ids = batch.stream().filter(e -> e.shard() == s).map(Entry::id).toArray(String[]::new);
-      if (ids.length > 0) {
-        String stream = Keys.stream(shard);
-        calls.add(redis.call(c -> c.xdel(stream, ids)).compose(n -> redis.call(c -> c.xack(stream, GROUP, ids))));
-      }
+    Map<Integer, List<byte[]>> byShard = new LinkedHashMap<>();
+    for (Entry entry : batch) {
+      byShard.computeIfAbsent(entry.shard(), shard -> new ArrayList<>(List.of(bytes(GROUP)))).add(bytes(entry.id()));
     }
+    List<Future<?>> calls = new ArrayList<>();
+    byShard.forEach((shard, args) ->
+        calls.add(redis.run(Script.ACK, new String[] {Keys.stream(shard)}, args.toArray(byte[][]::new))));
     return Future.all(calls).mapEmpty();
   }
 
@@ -242,29 +252,38 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
       if (claims.stream().anyMatch(Future::result)) {
         recovering = true;
       }
+      sweepAll = true; // and look at every stream once: another gateway may have died before reading its own
       return null;
     });
   }
 
+  /** The backlog (entries in all streams) and the age of the oldest: lengths first, then the heads of the non-empty. */
   private void sampleLag() {
     List<Future<Long>> lengths = new ArrayList<>();
-    List<Future<List<StreamMessage<String, byte[]>>>> oldest = new ArrayList<>();
     for (int shard = 0; shard < Keys.SHARDS; shard++) {
       String stream = Keys.stream(shard);
       lengths.add(redis.call(c -> c.xlen(stream)));
-      oldest.add(redis.call(c -> c.xrange(stream, Range.create("-", "+"), Limit.create(0, 1))));
     }
-    Future.all(Future.all(lengths), Future.all(oldest)).onSuccess(v -> {
+    Future.all(lengths).compose(all -> {
       long entries = 0;
-      long oldestMillis = Long.MAX_VALUE;
+      List<Future<List<StreamMessage<String, byte[]>>>> heads = new ArrayList<>();
       for (int shard = 0; shard < Keys.SHARDS; shard++) {
         entries += lengths.get(shard).result();
-        for (StreamMessage<String, byte[]> message : oldest.get(shard).result()) {
-          oldestMillis = Math.min(oldestMillis, Long.parseLong(message.getId().substring(0, message.getId().indexOf('-'))));
+        if (lengths.get(shard).result() > 0) {
+          String stream = Keys.stream(shard);
+          heads.add(redis.call(c -> c.xrange(stream, Range.create("-", "+"), Limit.create(0, 1))));
         }
       }
       lagEntries.set(entries);
-      lagMillis.set(oldestMillis == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - oldestMillis));
+      return Future.all(heads).onSuccess(done -> {
+        long oldestMillis = Long.MAX_VALUE;
+        for (Future<List<StreamMessage<String, byte[]>>> head : heads) {
+          for (StreamMessage<String, byte[]> message : head.result()) {
+            oldestMillis = Math.min(oldestMillis, Long.parseLong(message.getId().substring(0, message.getId().indexOf('-'))));
+          }
+        }
+        lagMillis.set(oldestMillis == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - oldestMillis));
+      });
     });
   }
 
