@@ -28,8 +28,8 @@ import java.util.function.Function;
 /**
  * The gateway's one Redis connection (Lettuce pipelines it; to a Redis Cluster, Lettuce routes each command to
  * the master of its key's slot) and the bridge from Lettuce futures back onto the calling Vert.x context. Keys are
- * text, values bytes (member states, events and answers are binary). While Redis is unreachable, commands fail at
- * once instead of queueing.
+ * text, values bytes (member states, events and answers are binary). While a single Redis is unreachable, commands
+ * fail at once; to a cluster, they wait for a node's connection for at most the command timeout.
  */
 public final class Redis implements AutoCloseable {
   /** How long sent data may stay unacknowledged before the connection counts as dead (TCP_USER_TIMEOUT). */
@@ -61,7 +61,9 @@ public final class Redis implements AutoCloseable {
     if (cluster) {
       RedisClusterClient client = RedisClusterClient.create(RedisURI.create(url));
       client.setOptions(ClusterClientOptions.builder()
-          .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+          // node connections open on first use (and after a failover); commands wait for them, for at most the
+          // command timeout, instead of being refused while one opens
+          .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
           .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
           .socketOptions(socket)
           .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
