@@ -190,6 +190,15 @@ class ModelTest {
       assertThat(balance(response.json())).as(response.raw().body()).isEqualTo(expected(m));
     }
 
+    /** A capture or void of an authorisation no longer open is refused (true), with its state's code. */
+    boolean refusedAsClosed(Hold h, Response response) {
+      if (h.open) {
+        return false;
+      }
+      assertRefused(h.member, response, h.expired ? "authorization_expired" : "invalid_state");
+      return true;
+    }
+
     void assertRefused(Member m, Response response, String code) {
       assertThat(response.status()).as(response.raw().body()).isBetween(400, 499);
       assertThat(response.json().getString("code")).isEqualTo(code);
@@ -307,11 +316,10 @@ class ModelTest {
             JsonObject body = how == 0 ? null : new JsonObject().put("total_minor", total);
             Response response = world.call("POST", "/v1/authorizations/" + h.id + "/capture",
                 body == null ? null : body.encode());
-            if (h.expired) {
-              world.assertRefused(h.member, response, "authorization_expired");
-            } else if (!h.open) {
-              world.assertRefused(h.member, response, "invalid_state");
-            } else if (total > h.total) {
+            if (world.refusedAsClosed(h, response)) {
+              return;
+            }
+            if (total > h.total) {
               world.assertRefused(h.member, response, "capture_exceeds_authorization");
             } else {
               long redeemed = Math.min(h.points, cap(total));
@@ -337,11 +345,7 @@ class ModelTest {
       return Arbitraries.of(w.holds).map(h -> Transformer.mutate("void " + h.id, world -> {
         world.expireHolds();
         Response response = world.call("POST", "/v1/authorizations/" + h.id + "/void", null);
-        if (h.expired) {
-          world.assertRefused(h.member, response, "authorization_expired");
-        } else if (!h.open) {
-          world.assertRefused(h.member, response, "invalid_state");
-        } else {
+        if (!world.refusedAsClosed(h, response)) {
           h.open = false;
           h.member.available += h.points;
           world.assertBalance(h.member, response);

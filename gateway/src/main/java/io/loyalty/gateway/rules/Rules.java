@@ -248,11 +248,8 @@ public final class Rules {
 
     Decision capture(Command.Capture c) {
       Authorization a = current(c.authorizationId());
-      if (a == null) {
-        return finish(null, notOpen((Transaction) null));
-      }
-      if (!a.open()) {
-        return finish(null, notOpen(a));
+      if (a == null || !a.open()) {
+        return finish(null, a == null ? notOpen((Transaction) null) : notOpen(a));
       }
       long total;
       long eligible;
@@ -302,11 +299,8 @@ public final class Rules {
 
     Decision voidAuthorization(Command.Void v) {
       Authorization a = current(v.authorizationId());
-      if (a == null) {
-        return finish(null, notOpen((Transaction) null));
-      }
-      if (!a.open()) {
-        return finish(null, notOpen(a));
+      if (a == null || !a.open()) {
+        return finish(null, a == null ? notOpen((Transaction) null) : notOpen(a));
       }
       Tx tx = tx(a);
       long released = a.heldPoints();
