@@ -214,7 +214,7 @@ gateway_run() {  # fsync policy, seconds -> sets GW_* results
 }
 
 echo "== 2. The gateway over HTTP (wrk, $CONNECTIONS connections), warm-up"
-gateway_run always 15 >/dev/null
+gateway_run always 30 >/dev/null
 echo "== 2. measured"
 gateway_run always "$RUN_SECONDS"
 A=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX")
