@@ -2,6 +2,18 @@
 -- change writes one ledger row per movement plus one member row per member per batch. The transaction record
 -- and the idempotency record of a change ride on its ledger rows instead of rows of their own.
 
+-- This version keeps a member's lots and holds in one encoded state and cannot yet convert the tables earlier
+-- versions kept them in: refuse, rather than load members without their points.
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM lots WHERE remaining > 0 AND state IN ('pending', 'available'))
+     OR EXISTS (SELECT 1 FROM transactions WHERE status = 'authorized') THEN
+    RAISE EXCEPTION 'This database holds points written by a gateway older than migration V4, which this version '
+      'cannot convert yet. Keep running the older version, or start this one on a new database (a new data folder '
+      'for the embedded default).';
+  END IF;
+END $$;
+
 -- No per-row foreign-key check on the ledger (the member row written in the same transaction has one).
 ALTER TABLE ledger DROP CONSTRAINT ledger_member_id_fkey;
 DROP INDEX ledger_program_time;
