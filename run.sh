@@ -7,4 +7,5 @@ JAR=gateway/target/loyalty-gateway.jar
 if [ ! -f "$JAR" ] || [ -n "$(find pom.xml gateway/pom.xml gateway/src -newer "$JAR" -print -quit)" ]; then
   mvn -q -B -Dstyle.color=never -pl gateway -am package -DskipTests
 fi
-exec java -jar "$JAR" "$@"
+# the parallel collector costs ~10% less CPU per purchase than G1 (BENCHMARKS.md)
+exec java -XX:+UseParallelGC -jar "$JAR" "$@"
