@@ -47,13 +47,7 @@ public final class Requests {
   }
 
   public static JsonObject jsonBody(RoutingContext ctx) {
-    String contentType = ctx.request().getHeader("content-type");
-    if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
-      throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the body with 'Content-Type: application/json'");
-    }
-    if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() == 0) {
-      throw new ApiException(ErrorCode.MALFORMED_JSON, "The body is empty");
-    }
+    jsonBytes(ctx);
     try {
       Object value = ctx.body().buffer().toJsonValue();
       if (value instanceof JsonObject object) {
@@ -63,6 +57,18 @@ public final class Requests {
     } catch (DecodeException e) {
       throw new ApiException(ErrorCode.MALFORMED_JSON, "The body is not valid JSON");
     }
+  }
+
+  /** The body's bytes, once it is known to be a non-empty JSON body (415 or 400 otherwise). */
+  public static byte[] jsonBytes(RoutingContext ctx) {
+    String contentType = ctx.request().getHeader("content-type");
+    if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+      throw new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the body with 'Content-Type: application/json'");
+    }
+    if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() == 0) {
+      throw new ApiException(ErrorCode.MALFORMED_JSON, "The body is empty");
+    }
+    return ctx.body().buffer().getBytes();
   }
 
   public static String idempotencyKey(RoutingContext ctx) {

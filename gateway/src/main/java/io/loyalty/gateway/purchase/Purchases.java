@@ -66,22 +66,33 @@ public final class Purchases {
 
   /** POST /v1/purchases */
   public Future<Reply> purchase(RoutingContext ctx) {
-    return transact(Requests.till(ctx, programs), Requests.idempotencyKey(ctx), Requests.jsonBody(ctx),
-        Mode.PURCHASE, clock.millis());
+    return transact(ctx, Mode.PURCHASE);
   }
 
   /** POST /v1/authorizations */
   public Future<Reply> authorize(RoutingContext ctx) {
-    return transact(Requests.till(ctx, programs), Requests.idempotencyKey(ctx), Requests.jsonBody(ctx),
-        Mode.AUTHORIZE, clock.millis());
+    return transact(ctx, Mode.AUTHORIZE);
+  }
+
+  private Future<Reply> transact(RoutingContext ctx, Mode mode) {
+    Till till = Requests.till(ctx, programs);
+    String key = Requests.idempotencyKey(ctx);
+    PurchaseBody.Parsed fast = PurchaseBody.read(Requests.jsonBytes(ctx), mode.route);
+    return fast != null ? transact(till, key, fast.request(), fast.fingerprint(), mode, clock.millis())
+        : transact(till, key, Requests.jsonBody(ctx), mode, clock.millis());
   }
 
   /** One purchase or authorisation; {@code occurredAtMillis} dates its lots (an offline receipt's own time). */
   public Future<Reply> transact(Till till, String key, JsonObject body, Mode mode, long occurredAtMillis) {
+    PurchaseRequest request = PurchaseRequest.parse(body, programs.requireProgram(till.programId()));
+    return transact(till, key, request, fingerprint(mode.route, body), mode, occurredAtMillis);
+  }
+
+  private Future<Reply> transact(Till till, String key, PurchaseRequest request, byte[] fingerprint, Mode mode,
+      long occurredAtMillis) {
     Program program = programs.requireProgram(till.programId());
-    PurchaseRequest request = PurchaseRequest.parse(body, program);
     Receipt.Planned receipt = request.receipt().plan(program);
-    MemberStore.Request asked = new MemberStore.Request(till.ref(), key, fingerprint(mode.route, body));
+    MemberStore.Request asked = new MemberStore.Request(till.ref(), key, fingerprint);
     return inFlight.guard(till, key, () -> memberId(program, request).compose(member -> {
       Command.Buy buy = new Command.Buy(Keys.newTransactionId(member), till.ref(), request.receipt().number(),
           receipt.totalMinor(), receipt.eligibleMinor(), receipt.lines(), request.redeemPoints(), occurredAtMillis,
@@ -129,11 +140,16 @@ public final class Purchases {
    * and values do. The same request sent alone or inside a batch has the same fingerprint.
    */
   public static byte[] fingerprint(String route, JsonObject body) {
+    return fingerprint(route, body.toBuffer().getBytes());
+  }
+
+  /** The same over a body already re-encoded as compact JSON. */
+  static byte[] fingerprint(String route, byte[] compactJson) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       sha.update(route.getBytes(StandardCharsets.UTF_8));
       sha.update((byte) '\n');
-      sha.update(body.toBuffer().getBytes());
+      sha.update(compactJson);
       return Arrays.copyOf(sha.digest(), 16);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
