@@ -50,8 +50,11 @@ public final class MemberStore {
        WHERE member_id = $1 AND idempotency_key IS NOT NULL AND recorded_at > now() - $2 * interval '1 second'""";
   /** Decisions tried before a change gives up on a member other gateways keep changing. */
   static final int MAX_ATTEMPTS = 8;
-  /** Member states this gateway keeps in memory, so the common change is one Redis round trip. */
-  static final int MAX_CACHED_STATES = 200_000;
+  /**
+   * Memory for the member states this gateway keeps, so the common change is one Redis round trip: about 64 MB
+   * (~250 000 members of a few lots, fewer with many lots or open authorisations).
+   */
+  static final long MAX_CACHED_STATE_BYTES = 64L * 1024 * 1024;
   private static final byte[] NONE = new byte[0];
   private static final byte[] MODE_NONE = bytes("none");
   private static final byte[] MODE_CHECK = bytes("check");
@@ -65,7 +68,8 @@ public final class MemberStore {
   private final Clock clock;
   private final long idempotencyTtlSeconds;
   private final byte[] maxStreamEntries;
-  private final Cache<UUID, MemberState> states = Caffeine.newBuilder().maximumSize(MAX_CACHED_STATES).build();
+  private final Cache<UUID, MemberState> states = Caffeine.newBuilder().maximumWeight(MAX_CACHED_STATE_BYTES)
+      .weigher((UUID id, MemberState state) -> heapBytes(state)).build();
   private final KeyedQueue<UUID> queue = new KeyedQueue<>();
   private final DirtyShards dirty;
 
@@ -227,6 +231,15 @@ public final class MemberStore {
       return redis.run(Script.LOAD, keys.toArray(String[]::new), args.toArray(byte[][]::new))
           .map(reply -> StateCodec.decode((byte[]) reply.get(0)));
     });
+  }
+
+  /** A rough size of a decoded state on the heap: the records and lists, ~64 bytes per lot and line. */
+  static int heapBytes(MemberState state) {
+    int parts = state.pendingLots().size() + state.availableLots().size();
+    for (var a : state.authorizations()) {
+      parts += 4 + a.lines().size() + a.holdLots().size();
+    }
+    return 400 + 64 * parts;
   }
 
   /** Forgets what this gateway remembers of a member (after it was dropped from Redis). */

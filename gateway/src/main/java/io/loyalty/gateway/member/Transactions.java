@@ -136,9 +136,4 @@ public final class Transactions {
     });
   }
 
-  /** Remembers whose a transaction is (it never changes). */
-  public void remember(UUID transaction, UUID member) {
-    owners.put(transaction, member);
-  }
-
 }
