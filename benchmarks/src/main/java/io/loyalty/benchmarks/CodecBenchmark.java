@@ -84,7 +84,7 @@ public class CodecBenchmark {
 
   @Benchmark
   public Buffer encodeAnswer() {
-    return Answers.json(decision.answer()).toBuffer();
+    return Answers.json(decision.answer());
   }
 
   @Benchmark

@@ -98,7 +98,7 @@ public final class Batches {
     } catch (RuntimeException e) {
       reply = Future.failedFuture(e);
     }
-    return reply.map(r -> result(item, r.status(), r.body())).recover(e -> {
+    return reply.map(r -> result(item, r.status(), r.json())).recover(e -> {
       ApiException problem = StoreErrors.asUnavailable(e);
       if (problem == null || problem.code().status() >= 500) {
         return Future.failedFuture(e);

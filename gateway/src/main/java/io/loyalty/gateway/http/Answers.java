@@ -1,11 +1,15 @@
 package io.loyalty.gateway.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.loyalty.gateway.member.MemberStore;
-import io.loyalty.gateway.member.MemberView;
-import io.loyalty.gateway.program.Program;
 import io.loyalty.gateway.rules.Answer;
 import io.loyalty.gateway.rules.Refusal;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 
 /**
@@ -16,63 +20,85 @@ public final class Answers {
   private Answers() {
   }
 
+  private static final JsonFactory JSON = new JsonFactory();
+
   /** The reply to a change: its fresh answer, its replayed one, or the problem of its refusal. */
   public static Reply reply(int status, MemberStore.Outcome outcome) {
     if (outcome.replayed() != null) {
-      return new Reply(status, json(outcome.replayed()), true);
+      return Reply.encoded(status, json(outcome.replayed()), true);
     }
     if (outcome.decision().refusal() != null) {
       throw problem(outcome.decision().refusal());
     }
-    return new Reply(status, json(outcome.decision().answer()));
+    return Reply.encoded(status, json(outcome.decision().answer()), false);
   }
 
-  public static JsonObject json(Answer answer) {
-    if (answer instanceof Answer.Purchase p) {
-      JsonObject json = new JsonObject()
-          .put("transaction_id", p.transactionId().toString())
-          .put("member_id", p.memberId().toString())
-          .put("accrued_points", p.accruedPoints())
-          .put("accrued_status", p.accruedPending() ? "pending" : "available")
-          .put("redeemed_points", p.redeemedPoints())
-          .put("total_minor", p.totalMinor())
-          .put("amount_due_minor", p.amountDueMinor())
-          .put("saved_minor", p.savedMinor())
-          .put("balance", balance(p.balance()))
-          .put("lifetime_spend_minor", p.lifetimeSpendMinor())
-          .put("tier", Program.tierJson(p.tier().name(), p.tier().next(),
-              p.tier().spendToNextMinor() < 0 ? null : p.tier().spendToNextMinor()));
-      return p.capture() ? json.put("status", "captured") : json;
-    } else if (answer instanceof Answer.Authorized a) {
-      return new JsonObject()
-          .put("authorization_id", a.authorizationId().toString())
-          .put("member_id", a.memberId().toString())
-          .put("status", "authorized")
-          .put("held_points", a.heldPoints())
-          .put("expected_accrual_points", a.expectedAccrualPoints())
-          .put("expires_at", Instant.ofEpochMilli(a.expiresAt()).toString())
-          .put("balance", balance(a.balance()));
-    } else if (answer instanceof Answer.Voided v) {
-      return new JsonObject()
-          .put("authorization_id", v.authorizationId().toString())
-          .put("member_id", v.memberId().toString())
-          .put("status", "voided")
-          .put("released_points", v.releasedPoints())
-          .put("balance", balance(v.balance()));
+  /** The answer's JSON, written straight to bytes. */
+  public static Buffer json(Answer answer) {
+    ByteArrayBuilder out = new ByteArrayBuilder(512);
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      g.writeStartObject();
+      if (answer instanceof Answer.Purchase p) {
+        g.writeStringField("transaction_id", p.transactionId().toString());
+        g.writeStringField("member_id", p.memberId().toString());
+        g.writeNumberField("accrued_points", p.accruedPoints());
+        g.writeStringField("accrued_status", p.accruedPending() ? "pending" : "available");
+        g.writeNumberField("redeemed_points", p.redeemedPoints());
+        g.writeNumberField("total_minor", p.totalMinor());
+        g.writeNumberField("amount_due_minor", p.amountDueMinor());
+        g.writeNumberField("saved_minor", p.savedMinor());
+        balance(g, p.balance());
+        g.writeNumberField("lifetime_spend_minor", p.lifetimeSpendMinor());
+        g.writeObjectFieldStart("tier");
+        g.writeStringField("name", p.tier().name());
+        g.writeStringField("next", p.tier().next());
+        g.writeFieldName("spend_to_next_minor");
+        if (p.tier().spendToNextMinor() < 0) {
+          g.writeNull();
+        } else {
+          g.writeNumber(p.tier().spendToNextMinor());
+        }
+        g.writeEndObject();
+        if (p.capture()) {
+          g.writeStringField("status", "captured");
+        }
+      } else if (answer instanceof Answer.Authorized a) {
+        g.writeStringField("authorization_id", a.authorizationId().toString());
+        g.writeStringField("member_id", a.memberId().toString());
+        g.writeStringField("status", "authorized");
+        g.writeNumberField("held_points", a.heldPoints());
+        g.writeNumberField("expected_accrual_points", a.expectedAccrualPoints());
+        g.writeStringField("expires_at", Instant.ofEpochMilli(a.expiresAt()).toString());
+        balance(g, a.balance());
+      } else if (answer instanceof Answer.Voided v) {
+        g.writeStringField("authorization_id", v.authorizationId().toString());
+        g.writeStringField("member_id", v.memberId().toString());
+        g.writeStringField("status", "voided");
+        g.writeNumberField("released_points", v.releasedPoints());
+        balance(g, v.balance());
+      } else {
+        Answer.Refunded r = (Answer.Refunded) answer;
+        g.writeStringField("refund_id", r.refundId().toString());
+        g.writeStringField("transaction_id", r.transactionId().toString());
+        g.writeNumberField("reversed_accrual_points", r.reversedPoints());
+        g.writeNumberField("restored_points", r.restoredPoints());
+        g.writeNumberField("clawback_shortfall_points", r.shortfallPoints());
+        g.writeNumberField("refunded_minor", r.refundedMinor());
+        balance(g, r.balance());
+      }
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // writing to memory does not fail
     }
-    Answer.Refunded r = (Answer.Refunded) answer;
-    return new JsonObject()
-        .put("refund_id", r.refundId().toString())
-        .put("transaction_id", r.transactionId().toString())
-        .put("reversed_accrual_points", r.reversedPoints())
-        .put("restored_points", r.restoredPoints())
-        .put("clawback_shortfall_points", r.shortfallPoints())
-        .put("refunded_minor", r.refundedMinor())
-        .put("balance", balance(r.balance()));
+    return Buffer.buffer(out.toByteArray());
   }
 
-  private static JsonObject balance(Answer.Balance b) {
-    return MemberView.balance(b.available(), b.pending(), b.held());
+  private static void balance(JsonGenerator g, Answer.Balance b) throws IOException {
+    g.writeObjectFieldStart("balance");
+    g.writeNumberField("available", b.available());
+    g.writeNumberField("pending", b.pending());
+    g.writeNumberField("held", b.held());
+    g.writeEndObject();
   }
 
   public static ApiException problem(Refusal r) {

@@ -170,7 +170,7 @@ public final class Api {
     if (reply.replayed()) {
       response.putHeader("idempotent-replayed", "true");
     }
-    response.end(reply.body().toBuffer());
+    response.end(reply.bytes());
   }
 
   private static void fail(RoutingContext ctx, Throwable failure) {

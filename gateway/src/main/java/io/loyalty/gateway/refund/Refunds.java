@@ -73,7 +73,7 @@ public final class Refunds {
     MemberStore.Request asked = new MemberStore.Request(till.ref(), key, Purchases.fingerprint("POST /v1/refunds", body));
     UUID refundId = UUID.randomUUID();
     return inFlight.guard(till, key, () -> transactions.owner(id).compose(member -> store.stored(member, asked)
-        .compose(stored -> stored != null ? Future.succeededFuture(new Reply(201, Answers.json(stored), true))
+        .compose(stored -> stored != null ? Future.succeededFuture(Reply.encoded(201, Answers.json(stored), true))
             : store.change(member, program.id(), asked, state -> transactions.record(member, id, state.seq())
                 .map(transaction -> {
                   if (transaction == null || !transaction.programId().equals(program.id())) {
