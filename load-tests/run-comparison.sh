@@ -58,7 +58,7 @@ snapshot() {
   awk '{ line = $0; open = index(line, "(");
          for (i = length(line); i > open; i--) if (substr(line, i, 1) == ")") break;
          split(substr(line, i + 2), f, " "); print $1, substr(line, open + 1, i - open - 1), f[12] + f[13] }' \
-    /proc/[0-9]*/stat 2>/dev/null
+    /proc/[0-9]*/stat 2>/dev/null || true  # a process may exit between the glob and the read
   awk '/^cpu /{ print "box box", $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
 }
 # Samples every second while $1 runs, so processes that exit before the end (pgbench's backends) still count.
