@@ -68,14 +68,7 @@ public final class Redis implements AutoCloseable {
           .socketOptions(socket)
           .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
           .build());
-      try {
-        StatefulRedisClusterConnection<String, byte[]> connection = client.connect(CODEC);
-        connection.setAutoFlushCommands(false);
-        return new Redis(client, connection, connection.async());
-      } catch (RuntimeException e) {
-        client.shutdown();
-        throw e;
-      }
+      return open(client, () -> client.connect(CODEC), StatefulRedisClusterConnection::async);
     }
     RedisClient client = RedisClient.create(RedisURI.create(url));
     client.setOptions(ClientOptions.builder()
@@ -83,10 +76,15 @@ public final class Redis implements AutoCloseable {
         .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
         .socketOptions(socket)
         .build());
+    return open(client, () -> client.connect(CODEC), StatefulRedisConnection::async);
+  }
+
+  private static <C extends StatefulConnection<String, byte[]>> Redis open(AbstractRedisClient client,
+      java.util.function.Supplier<C> connect, Function<C, RedisClusterAsyncCommands<String, byte[]>> commands) {
     try {
-      StatefulRedisConnection<String, byte[]> connection = client.connect(CODEC);
-      connection.setAutoFlushCommands(false);
-      return new Redis(client, connection, connection.async());
+      C connection = connect.get();
+      connection.setAutoFlushCommands(false); // sent once per event-loop tick: see call()
+      return new Redis(client, connection, commands.apply(connection));
     } catch (RuntimeException e) {
       client.shutdown();
       throw e;
