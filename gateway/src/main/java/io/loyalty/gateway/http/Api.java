@@ -1,7 +1,6 @@
 package io.loyalty.gateway.http;
 
 import io.loyalty.gateway.store.StoreErrors;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;

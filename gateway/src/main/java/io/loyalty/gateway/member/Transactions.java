@@ -19,7 +19,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -135,5 +134,4 @@ public final class Transactions {
       }
     });
   }
-
 }
