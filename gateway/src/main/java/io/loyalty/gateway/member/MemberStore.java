@@ -67,6 +67,7 @@ public final class MemberStore {
   private final Pool pool;
   private final Clock clock;
   private final long idempotencyTtlSeconds;
+  private final byte[] idempotencyTtl;
   private final byte[] maxStreamEntries;
   private final Cache<UUID, MemberState> states = Caffeine.newBuilder().maximumWeight(MAX_CACHED_STATE_BYTES)
       .weigher((UUID id, MemberState state) -> heapBytes(state)).build();
@@ -81,6 +82,7 @@ public final class MemberStore {
     this.pool = pool;
     this.clock = clock;
     this.idempotencyTtlSeconds = idempotencyTtlSeconds;
+    this.idempotencyTtl = bytes(Long.toString(idempotencyTtlSeconds));
     this.maxStreamEntries = bytes(Long.toString(Math.max(1, maxBacklogEntries / Keys.SHARDS)));
   }
 
@@ -185,7 +187,7 @@ public final class MemberStore {
           stored ? record : null);
     }
     List<byte[]> args = new ArrayList<>(List.of(StateCodec.version(before.seq()), state, mode, record,
-        bytes(Long.toString(idempotencyTtlSeconds)), event, maxStreamEntries));
+        idempotencyTtl, event, maxStreamEntries));
     long now = clock.millis();
     for (Transaction t : d.transactions()) {
       if (t.kind() == Transaction.Kind.AUTHORIZATION && t.status().equals("authorized")
