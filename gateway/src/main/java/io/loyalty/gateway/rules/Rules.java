@@ -156,6 +156,10 @@ public final class Rules {
         List<Taken> hold = new ArrayList<>(a.holdLots());
         giveBack(hold, a.heldPoints(), "expire_hold", true, "Authorisation expired uncaptured: hold released",
             a.expiresAt(), tx(a), -1);
+        if (a.heldPoints() == 0) {
+          entry("expire_hold", 0, 0, 0, 0, -1, "Authorisation expired uncaptured (no points held)", a.expiresAt(),
+              tx(a));
+        }
         Authorization expired = a.closed(Status.EXPIRED, a.expiresAt(), null);
         replace(expired);
         transactions.put(a.id(), Transaction.of(program.id(), expired, List.of(), -1));
@@ -566,6 +570,12 @@ public final class Rules {
       for (Entry e : entries) {
         if (e.seq() != ++expectedSeq) {
           throw new IllegalStateException("member " + before.id() + ": ledger seq " + e.seq() + " out of order");
+        }
+      }
+      for (UUID changed : transactions.keySet()) {
+        // a transaction's record reaches PostgreSQL on the last ledger row of its change
+        if (entries.stream().noneMatch(e -> changed.equals(e.transaction()))) {
+          throw new IllegalStateException("member " + before.id() + ": transaction " + changed + " changed without an entry");
         }
       }
       // the work lists are handed over, not copied: this Work is done with them

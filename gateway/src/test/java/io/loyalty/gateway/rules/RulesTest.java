@@ -176,6 +176,18 @@ class RulesTest {
         .isEqualTo(new Refusal(Refusal.Reason.INVALID_STATE, 0, "voided"));
   }
 
+  @Test
+  void anAuthorisationHoldingNoPointsExpiresWithAnEntrySoItsRecordIsWrittenBehind() {
+    Program p = program(new JsonObject().put("hold_ttl_seconds", 60));
+    UUID auth = UUID.randomUUID();
+    Decision held = Rules.decide(member(0, 0), new Command.Buy(auth, TILL, "A", 1_000, 1_000, List.of(), 0, NOW, true),
+        p, NOW);
+    Decision expired = Rules.decide(held.state(), new Command.Mature(), p, NOW + 60_000);
+    assertThat(expired.transactions()).extracting(Transaction::status).containsExactly("expired");
+    assertThat(expired.entries()).extracting(Entry::kind, Entry::points, Entry::transaction)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("expire_hold", 0L, auth));
+  }
+
   /** Every combination of a grid of programs, receipts and balances keeps the invariants. */
   @Test
   void invariantsHoldAcrossTheParameterGrid() {
