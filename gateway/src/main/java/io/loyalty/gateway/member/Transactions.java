@@ -73,7 +73,9 @@ public final class Transactions {
     String stream = Keys.stream(Keys.shard(transaction));
     return redis.call(c -> c.xrevrange(stream, Range.create("-", "+"), Limit.create(0, 1))).compose(last -> {
       if (last.isEmpty()) {
-        return Future.failedFuture(Answers.transactionNotFound());
+        // nothing waits to be written, so PostgreSQL has everything committed so far (perhaps only just)
+        return storedOwner(transaction).compose(found -> found != null ? Future.succeededFuture(found)
+            : Future.failedFuture(Answers.transactionNotFound()));
       }
       String lastId = last.get(0).getId();
       return poll(() -> storedOwner(transaction).compose(found -> found != null ? Future.succeededFuture(found)
