@@ -46,6 +46,15 @@ public final class Purchases {
     }
   }
 
+  /** One digest per thread: looking the algorithm up costs about as much as hashing a body. */
+  private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  });
+
   private final ProgramRegistry programs;
   private final Members members;
   private final MemberStore store;
@@ -145,14 +154,11 @@ public final class Purchases {
 
   /** The same over a body already re-encoded as compact JSON. */
   static byte[] fingerprint(String route, byte[] compactJson) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      sha.update(route.getBytes(StandardCharsets.UTF_8));
-      sha.update((byte) '\n');
-      sha.update(compactJson);
-      return Arrays.copyOf(sha.digest(), 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    MessageDigest sha = SHA_256.get();
+    sha.update(route.getBytes(StandardCharsets.UTF_8));
+    sha.update((byte) '\n');
+    sha.update(compactJson);
+    return Arrays.copyOf(sha.digest(), 16);
   }
+
 }
