@@ -83,9 +83,9 @@ public class PurchasePathBenchmark {
     await(programs.put(program));
     till = programs.till(await(programs.issueTillKey(program.id(), "bench", "till-1")));
     DirtyShards dirty = new DirtyShards();
-    MemberStore store = new MemberStore(redis, pool, dirty, clock, 172_800, 10_000_000);
+    MemberStore store = new MemberStore(redis, pool, dirty, clock, 172_800, 10_000_000, registry);
     Members memberStore = new Members(pool, redis, store, clock);
-    purchases = new Purchases(programs, memberStore, store, clock, new InFlight(), registry);
+    purchases = new Purchases(programs, memberStore, store, clock, new InFlight());
     SplittableRandom random = new SplittableRandom(11);
     String[] ids = new String[members];
     for (int i = 0; i < members; i++) {

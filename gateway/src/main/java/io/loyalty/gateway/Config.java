@@ -9,6 +9,7 @@ import java.util.Map;
  * A null {@code redisUrl} or {@code databaseUrl} means "start the embedded server".
  */
 public record Config(
+    String httpHost,
     int httpPort,
     String redisUrl,
     boolean redisCluster,
@@ -38,6 +39,7 @@ public record Config(
     List<String> problems = new ArrayList<>();
     Reader r = new Reader(env, problems);
     Config config = new Config(
+        r.text("GATEWAY_HOST", "127.0.0.1"),
         r.integer("GATEWAY_PORT", 8080, 0, 65535),
         r.text("REDIS_URL", null),
         r.bool("REDIS_CLUSTER", false),

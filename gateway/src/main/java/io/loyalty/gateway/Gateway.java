@@ -5,6 +5,7 @@ import io.loyalty.gateway.authorization.Authorizations;
 import io.loyalty.gateway.batch.Batches;
 import io.loyalty.gateway.authorization.HoldSweeper;
 import io.loyalty.gateway.http.InFlight;
+import io.loyalty.gateway.http.RequestMeter;
 import io.loyalty.gateway.http.TillRateLimiter;
 import io.loyalty.gateway.member.Transactions;
 import io.loyalty.gateway.http.Api;
@@ -30,6 +31,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.healthchecks.Status;
 import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.sqlclient.Pool;
 import java.io.IOException;
@@ -62,7 +64,9 @@ public final class Gateway {
     JvmGcMetrics jvmMeters = Metrics.bindJvm(registry);
     Vertx vertx = Vertx.builder()
         .with(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setPreferNativeTransport(true)
-            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+            // HTTP server meters are the gateway's own (RequestMeter): Vert.x's leak active requests
+            .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+                .addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER)))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
     Buffer openApi = resource("/openapi.yaml");
@@ -74,11 +78,11 @@ public final class Gateway {
       ProgramRegistry programs = new ProgramRegistry(pool);
       DirtyShards dirty = new DirtyShards();
       MemberStore store = new MemberStore(redis, pool, dirty, clock, config.idempotencyTtlSeconds(),
-          config.writeBehindMaxBacklogEntries());
+          config.writeBehindMaxBacklogEntries(), registry);
       Members members = new Members(pool, redis, store, clock);
       Transactions transactions = new Transactions(vertx, pool, redis);
       InFlight inFlight = new InFlight();
-      Purchases purchases = new Purchases(programs, members, store, clock, inFlight, registry);
+      Purchases purchases = new Purchases(programs, members, store, clock, inFlight);
       Refunds refunds = new Refunds(programs, store, transactions, clock, inFlight);
       Api.Handlers handlers = new Api.Handlers(
           new AdminRoutes(programs, config.adminToken()),
@@ -89,6 +93,7 @@ public final class Gateway {
           new Batches(programs, purchases, refunds, clock));
       WriteBehind writeBehind = new WriteBehind(redis, pool, dirty, registry, config.writeBehindBatchSize(),
           config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis());
+      RequestMeter meter = Api.meter(handlers, registry);
       TillRateLimiter limiter = new TillRateLimiter(programs, config.tillRequestsPerSecond(), config.tillBurstRequests());
       HealthChecks readiness = HealthChecks.create(vertx)
           .register("redis", HEALTH_TIMEOUT_MILLIS, p -> redis.call(c -> c.ping())
@@ -103,8 +108,9 @@ public final class Gateway {
             new HoldSweeper(redis, store, programs, clock).start(vertx);
             new MemberEvictor(redis, store, pool, config.memberIdleSeconds(), registry)
                 .start(vertx, config.memberEvictScanMillis());
-            return vertx.deployVerticle(() -> new ApiVerticle(config.httpPort(), config.tlsCertPath(), config.tlsKeyPath(),
-                    v2 -> Api.router(v2, handlers, limiter, registry, readiness, openApi)),
+            return vertx.deployVerticle(() -> new ApiVerticle(config,
+                    v2 -> Api.router(v2, handlers, meter, limiter, registry, readiness, openApi),
+                    request -> Api.invalidRequest(request, meter)),
                 new DeploymentOptions().setInstances(config.eventLoops()));
           })
           .map(id -> new Gateway(vertx, redis, jvmMeters))

@@ -114,15 +114,33 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--replay", description = "Put them back on their streams (once the cause is fixed).")
     boolean replay;
 
+    @Option(names = "--drop", paramLabel = "SHARD:ID", description = "Remove this letter (as listed) for good, "
+        + "recording it in PostgreSQL's dropped_dead_letters (needs DATABASE_URL and --reason).")
+    String drop;
+
+    @Option(names = "--reason", description = "Why the letter is dropped; kept with its record.")
+    String reason;
+
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
       Config config = Config.fromEnv(System.getenv());
       if (config.embeddedRedis()) {
         System.err.println("dead-letters needs REDIS_URL (the running gateway prints it when it starts)");
         return 2;
       }
-      int found = DeadLetters.run(config.redisUrl(), replay, System.out);
-      return found > 0 && !replay ? 1 : 0;
+      if (drop == null) {
+        int found = DeadLetters.run(config.redisUrl(), replay, System.out);
+        return found > 0 && !replay ? 1 : 0;
+      }
+      if (config.embeddedDatabase() || reason == null || reason.isBlank() || replay) {
+        System.err.println("--drop needs DATABASE_URL and --reason \"why\" (and no --replay)");
+        return 2;
+      }
+      if (!DeadLetters.drop(config.redisUrl(), config.databaseUrl(), drop, reason, System.out)) {
+        System.err.println("no dead letter " + drop + " (list them with dead-letters)");
+        return 1;
+      }
+      return 0;
     }
   }
 }

@@ -49,7 +49,8 @@ class DeployFilesTest {
         queried.add(m.group(1));
       }
     }
-    assertThat(queried).contains("loyalty_writebehind_lag_seconds", "loyalty_http_requests_seconds_bucket");
+    assertThat(queried).contains("loyalty_writebehind_lag_seconds", "loyalty_http_request_duration_seconds_bucket",
+        "loyalty_writebehind_dead_letters_waiting", "loyalty_ledger_points_total");
 
     try (TestGateway gw = TestGateway.start()) {
       String till = gw.till(gw.program(new JsonObject()));
@@ -67,6 +68,15 @@ class DeployFilesTest {
             .collect(Collectors.toSet());
       }
       assertThat(exported).containsAll(queried);
+      // Prometheus conventions for our own meters: one unit, said once; durations named as such
+      for (String name : exported) {
+        if (name.startsWith("loyalty_")) {
+          assertThat(name).as("doubled unit").doesNotContainPattern("_([a-z]+)_\\1(_|$)");
+          if (name.matches(".*_seconds_(bucket|count|sum|max)")) {
+            assertThat(name).as("a timer").containsPattern("_duration_seconds_(bucket|count|sum|max)$");
+          }
+        }
+      }
     }
   }
 

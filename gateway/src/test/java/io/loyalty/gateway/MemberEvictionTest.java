@@ -44,7 +44,7 @@ class MemberEvictionTest {
       assertThat(gw.redis().exists(hash(holding))).as("holds points").isEqualTo(1);
       assertThat(gw.redis().exists(hash(undrained))).as("ahead of PostgreSQL").isEqualTo(1);
       assertThat(gw.call("GET", "/metrics", null, null, null).raw().body())
-          .containsPattern("loyalty_members_evicted_members_total [1-9]");
+          .containsPattern("loyalty_members_evicted_total [1-9]");
 
       // back from PostgreSQL on the next touch, as it was; a late retry is still a replay
       assertThat(gw.memberView(till, idle)).isEqualTo(idleView);

@@ -54,7 +54,7 @@ class OpenApiContractTest extends GatewayTest {
   @Test
   void everyRouteIsDocumentedAndEveryDocumentedOperationIsRouted() {
     Api.Handlers handlers = new Api.Handlers(new AdminRoutes(null, "x".repeat(16)), new MemberRoutes(null, null),
-        new Purchases(null, null, null, null, null, null),
+        new Purchases(null, null, null, null, null),
         new io.loyalty.gateway.authorization.Authorizations(null, null, null, null, null, null),
         new io.loyalty.gateway.refund.Refunds(null, null, null, null, null),
         new io.loyalty.gateway.batch.Batches(null, null, null, null));

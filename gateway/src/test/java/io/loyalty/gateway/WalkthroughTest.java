@@ -182,9 +182,9 @@ class WalkthroughTest extends GatewayTest {
     assertThat(ready.status()).isEqualTo(200);
     assertThat(ready.json().getString("status")).isEqualTo("UP");
     String metrics = gw.call("GET", "/metrics", null, null, null).raw().body();
-    assertThat(metrics).contains("loyalty_http_requests_seconds_bucket{code=\"invalid_field\",method=\"POST\"")
+    assertThat(metrics).contains("loyalty_http_request_duration_seconds_bucket{code=\"invalid_field\",method=\"POST\"")
         .contains("loyalty_writebehind_lag_entries").contains("loyalty_writebehind_lag_seconds")
-        .contains("loyalty_points_accrued_points_total{program=");
+        .contains("loyalty_ledger_points_total{kind=\"accrue\",program=");
     assertThat(gw.call("GET", "/openapi.yaml", null, null, null).raw().body()).startsWith("openapi: 3.1");
   }
 }

@@ -217,9 +217,66 @@ class WriteBehindTest extends GatewayTest {
     assertThat(deadLetterFor(orphan)).isNull();
   }
 
+  @Test
+  void aLoneEntryThatCannotBeWrittenIsSetAsideCountedAsWaitingAndCanBeDropped() throws Exception {
+    String program = gw.program(new JsonObject());
+    gw.awaitDrained();
+    // alone on its stream, nothing beside it: PostgreSQL refuses it for its own data (no such member)
+    java.util.UUID orphan = java.util.UUID.randomUUID();
+    gw.binaryRedis().xadd(Keys.stream(orphan), Map.of("e", adjustment(orphan, program, 7, "no such member", 0)));
+    for (int i = 0; deadLetterFor(orphan) == null; i++) {
+      assertThat(i).as("a lone poison entry was not set aside").isLessThan(100);
+      TestGateway.sleep(100);
+    }
+    gw.awaitDrained(); // and the stream is clear: it is not retried
+    long letters = deadLettersInRedis();
+    assertThat(awaitWaitingGauge(letters)).as("the gauge shows every letter waiting").isEqualTo(letters);
+
+    String letter = Keys.shard(orphan) + ":" + deadLetterFor(orphan);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    assertThat(DeadLetters.drop(gw.config().redisUrl(), gw.config().databaseUrl(), letter, "test: never existed",
+        new PrintStream(out, true, UTF_8))).isTrue();
+    assertThat(out.toString(UTF_8)).contains("dropped " + letter).contains(orphan.toString());
+    assertThat(deadLetterFor(orphan)).isNull();
+    assertThat(DeadLetters.drop(gw.config().redisUrl(), gw.config().databaseUrl(), letter, "again",
+        new PrintStream(new ByteArrayOutputStream(), true, UTF_8))).as("already gone").isFalse();
+    try (Connection sql = gw.sql(); PreparedStatement st = sql.prepareStatement(
+        "SELECT summary, reason, error, length(body) FROM dropped_dead_letters WHERE shard = ? AND letter_id = ?")) {
+      st.setInt(1, Keys.shard(orphan));
+      st.setString(2, letter.substring(letter.indexOf(':') + 1));
+      ResultSet row = st.executeQuery();
+      assertThat(row.next()).as("a record of what was dropped").isTrue();
+      assertThat(row.getString(1)).contains(orphan.toString());
+      assertThat(row.getString(2)).isEqualTo("test: never existed");
+      assertThat(row.getString(3)).contains("foreign key");
+      assertThat(row.getInt(4)).isPositive();
+      assertThat(ledgerSums(sql, orphan.toString())).containsExactly(0, 0, 0);
+    }
+    assertThat(deadLettersInRedis()).isEqualTo(letters - 1);
+    assertThat(awaitWaitingGauge(letters - 1)).isEqualTo(letters - 1);
+  }
+
+  static long deadLettersInRedis() {
+    long letters = 0;
+    for (int shard = 0; shard < Keys.SHARDS; shard++) {
+      letters += gw.redis().xlen(Keys.deadLetters(shard));
+    }
+    return letters;
+  }
+
+  /** The gauge once it shows {@code expected} (it is sampled every second), or what it shows after 3 s. */
+  static long awaitWaitingGauge(long expected) {
+    long waiting = -1;
+    for (int i = 0; i < 30 && waiting != expected; i++) {
+      TestGateway.sleep(100);
+      waiting = (long) gw.metric("loyalty_writebehind_dead_letters_waiting");
+    }
+    return waiting;
+  }
+
   static double deadLettersCounted() {
     return gw.call("GET", "/metrics", null, null, null).raw().body().lines()
-        .filter(l -> l.startsWith("loyalty_writebehind_dead_letters_entries_total "))
+        .filter(l -> l.startsWith("loyalty_writebehind_dead_letters_total "))
         .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).sum();
   }
 

@@ -1,12 +1,12 @@
 package io.loyalty.gateway.http;
 
 import io.loyalty.gateway.store.StoreErrors;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.healthchecks.HealthChecks;
 import io.vertx.ext.web.Router;
@@ -14,8 +14,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +24,6 @@ public final class Api {
   public static final long MAX_BODY_BYTES = 256 * 1024;
   /** An offline batch: up to 1000 receipts. */
   public static final long MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024;
-  public static final String REQUEST_TIMER = "loyalty.http.requests";
   private static final Logger LOG = LoggerFactory.getLogger(Api.class);
 
   /** The handlers behind the routes, one object per capability. */
@@ -46,22 +43,33 @@ public final class Api {
   /** Operational routes, outside /v1 and without problem+json handling. */
   public static final List<String> OPERATIONAL_PATHS = List.of("/health/live", "/health/ready", "/metrics", "/openapi.yaml");
 
-  private final PrometheusMeterRegistry registry;
-
-  private Api(PrometheusMeterRegistry registry) {
-    this.registry = registry;
+  private Api() {
   }
 
-  public static Router router(Vertx vertx, Handlers h, TillRateLimiter limiter, PrometheusMeterRegistry registry,
-      HealthChecks readiness, Buffer openApiYaml) {
-    Api api = new Api(registry);
+  /** The meter every answer is counted by; the HTTP server's invalid-request handler uses it too. */
+  public static RequestMeter meter(Handlers h, PrometheusMeterRegistry registry) {
+    List<String> templates = new java.util.ArrayList<>(OPERATIONAL_PATHS);
+    endpoints(h).forEach(e -> templates.add(e.path()));
+    return new RequestMeter(registry, templates);
+  }
+
+  public static Router router(Vertx vertx, Handlers h, RequestMeter meter, TillRateLimiter limiter,
+      PrometheusMeterRegistry registry, HealthChecks readiness, Buffer openApiYaml) {
     Router router = Router.router(vertx);
-    // keep in step with OPERATIONAL_PATHS
-    router.get("/health/live").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "UP")));
-    router.get("/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness));
-    router.get("/metrics").handler(ctx -> ctx.response()
+    router.route().handler(meter::begin); // first: every answer is counted, whoever gives it
+    router.route().handler(ctx -> {
+      if (!wellEncoded(ctx.request().uri())) {
+        Problems.send(ctx, malformedUri());
+      } else {
+        ctx.next();
+      }
+    });
+    // keep in step with OPERATIONAL_PATHS; HEAD answers like GET (without the body)
+    operational(router, "/health/live").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "UP")));
+    operational(router, "/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness));
+    operational(router, "/metrics").handler(ctx -> ctx.response()
         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()));
-    router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("content-type", "application/yaml")
+    operational(router, "/openapi.yaml").handler(ctx -> ctx.response().putHeader("content-type", "application/yaml")
         .end(openApiYaml));
 
     BodyHandler bodies = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
@@ -77,17 +85,79 @@ public final class Api {
       }
       (path.equals("/v1/batches") ? batches : bodies).handle(ctx);
     });
-    endpoints(h).forEach(endpoint -> api.route(router, endpoint));
+    endpoints(h).forEach(endpoint -> route(router, endpoint));
 
-    router.errorHandler(404, ctx -> Problems.send(ctx.response(), new ApiException(ErrorCode.NOT_FOUND, "No such path")));
-    router.errorHandler(405, ctx -> Problems.send(ctx.response(),
+    router.errorHandler(404, ctx -> Problems.send(ctx, new ApiException(ErrorCode.NOT_FOUND, "No such path")));
+    router.errorHandler(405, ctx -> Problems.send(ctx,
         new ApiException(ErrorCode.METHOD_NOT_ALLOWED, ctx.request().method() + " is not allowed here")));
-    router.errorHandler(413, ctx -> Problems.send(ctx.response(), new ApiException(ErrorCode.PAYLOAD_TOO_LARGE,
-        "Bodies are limited to " + MAX_BODY_BYTES + " bytes")));
-    router.errorHandler(400, ctx -> Problems.send(ctx.response(),
-        new ApiException(ErrorCode.MALFORMED_JSON, "The request could not be read")));
+    router.errorHandler(413, ctx -> {
+      // the rest of the body is not read: close the connection once the answer is out
+      ctx.response().putHeader("connection", "close");
+      Problems.send(ctx, new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "Bodies are limited to "
+          + (ctx.request().path().equals("/v1/batches") ? MAX_BATCH_BODY_BYTES : MAX_BODY_BYTES) + " bytes"))
+          .onComplete(done -> ctx.request().connection().close());
+    });
+    router.errorHandler(400, ctx -> Problems.send(ctx, !wellEncoded(ctx.request().uri()) ? malformedUri()
+        : new ApiException(ErrorCode.MALFORMED_JSON, "The request body could not be read")));
     router.errorHandler(500, ctx -> fail(ctx, ctx.failure()));
     return router;
+  }
+
+  private static io.vertx.ext.web.Route operational(Router router, String path) {
+    return router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD);
+  }
+
+  private static ApiException malformedUri() {
+    return new ApiException(ErrorCode.MALFORMED_URI,
+        "Percent-encode the path and query string as UTF-8: '%' must be followed by two hex digits");
+  }
+
+  /** Every '%' starts two hex digits, and what they spell, with the plain characters, is valid UTF-8. */
+  static boolean wellEncoded(String uri) {
+    if (uri == null || uri.indexOf('%') < 0) {
+      return true;
+    }
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(uri.length());
+    for (int i = 0; i < uri.length(); i++) {
+      char c = uri.charAt(i);
+      if (c != '%') {
+        bytes.writeBytes(String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        continue;
+      }
+      if (i + 2 >= uri.length() || Character.digit(uri.charAt(i + 1), 16) < 0
+          || Character.digit(uri.charAt(i + 2), 16) < 0) {
+        return false;
+      }
+      bytes.write(Character.digit(uri.charAt(i + 1), 16) * 16 + Character.digit(uri.charAt(i + 2), 16));
+      i += 2;
+    }
+    try {
+      java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(bytes.toByteArray()));
+      return true;
+    } catch (java.nio.charset.CharacterCodingException e) {
+      return false;
+    }
+  }
+
+  /**
+   * What the HTTP decoder could not read (no router runs): 414 for a request line over the limit, 431 for headers
+   * over it, 400 otherwise; problem+json like every other answer, counted, and the connection closed (the decoder
+   * cannot go on reading it).
+   */
+  public static void invalidRequest(HttpServerRequest request, RequestMeter meter) {
+    long started = System.nanoTime();
+    Throwable cause = request.decoderResult().cause();
+    ApiException problem = cause instanceof io.netty.handler.codec.http.TooLongHttpLineException
+        ? new ApiException(ErrorCode.URI_TOO_LONG, "Keep the request line under 4096 bytes")
+        : cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException
+            ? new ApiException(ErrorCode.HEADERS_TOO_LARGE, "Keep the headers under 8192 bytes")
+            : new ApiException(ErrorCode.BAD_REQUEST, "The request is not valid HTTP/1.1");
+    HttpServerResponse response = request.response().putHeader("connection", "close");
+    response.endHandler(v -> meter.recordInvalid(request, problem.code().status(), problem.code().code(), started));
+    Problems.send(response, problem).onComplete(done -> request.connection().close());
   }
 
   /**
@@ -98,7 +168,7 @@ public final class Api {
     String type = ctx.request().getHeader("content-type");
     String lower = type == null ? "" : type.toLowerCase(java.util.Locale.ROOT);
     if (lower.startsWith("multipart/") || lower.startsWith("application/x-www-form-urlencoded")) {
-      Problems.send(ctx.response(), new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+      Problems.send(ctx, new ApiException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
           "Send the body with 'Content-Type: application/json'"));
       return true;
     }
@@ -127,24 +197,9 @@ public final class Api {
         new Endpoint(HttpMethod.POST, "/v1/batches", h.batches()::batch));
   }
 
-  private void route(Router router, Endpoint endpoint) {
-    HttpMethod method = endpoint.method();
-    String path = endpoint.path();
-    // one timer per outcome, built on first use (building one per request costs more than the request's rules)
-    Map<String, Timer> timers = new ConcurrentHashMap<>();
-    router.route(method, path).handler(ctx -> {
-      long started = System.nanoTime();
-      ctx.response().endHandler(v -> {
-        int status = ctx.response().getStatusCode();
-        String code = ctx.get("problem.code", "none");
-        timers.computeIfAbsent(status + " " + code, outcome -> Timer.builder(REQUEST_TIMER)
-            .description("HTTP requests by route and outcome")
-            .tag("method", method.name())
-            .tag("route", path)
-            .tag("status", Integer.toString(status))
-            .tag("code", code)
-            .register(registry)).record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
-      });
+  private static void route(Router router, Endpoint endpoint) {
+    router.route(endpoint.method(), endpoint.path()).handler(ctx -> {
+      RequestMeter.routed(ctx, endpoint.path());
       Future<Reply> reply;
       try {
         reply = endpoint.handler().apply(ctx);
@@ -178,7 +233,6 @@ public final class Api {
       LOG.error("unexpected failure on {} {}", ctx.request().method(), ctx.request().path(), failure);
       problem = new ApiException(ErrorCode.INTERNAL_ERROR, "Internal error; it has been logged");
     }
-    ctx.put("problem.code", problem.code().code());
-    Problems.send(ctx.response(), problem);
+    Problems.send(ctx, problem);
   }
 }

@@ -1,41 +1,44 @@
 package io.loyalty.gateway.http;
 
+import io.loyalty.gateway.Config;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import java.util.function.Function;
 
 /** One HTTP server per event loop, all sharing the port; each builds its own router over the shared handlers. */
 public final class ApiVerticle extends VerticleBase {
-  private final int port;
-  private final String tlsCertPath;
-  private final String tlsKeyPath;
+  private final Config config;
   private final Function<io.vertx.core.Vertx, Router> routerFactory;
+  private final Handler<HttpServerRequest> invalidRequests;
   private HttpServer server;
 
-  /** With a certificate and key (PEM paths) it serves HTTPS; with nulls, plain HTTP. */
-  public ApiVerticle(int port, String tlsCertPath, String tlsKeyPath, Function<io.vertx.core.Vertx, Router> routerFactory) {
-    this.port = port;
-    this.tlsCertPath = tlsCertPath;
-    this.tlsKeyPath = tlsKeyPath;
+  /** With a certificate and key (PEM paths) in the configuration it serves HTTPS; without, plain HTTP. */
+  public ApiVerticle(Config config, Function<io.vertx.core.Vertx, Router> routerFactory,
+      Handler<HttpServerRequest> invalidRequests) {
+    this.config = config;
     this.routerFactory = routerFactory;
+    this.invalidRequests = invalidRequests;
   }
 
   @Override
   public Future<?> start() {
     HttpServerOptions options = new HttpServerOptions()
-        .setPort(port)
-        .setHost("0.0.0.0")
+        .setPort(config.httpPort())
+        .setHost(config.httpHost())
         .setTcpNoDelay(true)
         .setIdleTimeout(60);
-    if (tlsCertPath != null) {
-      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(tlsCertPath).setKeyPath(tlsKeyPath));
+    if (config.tlsCertPath() != null) {
+      options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(config.tlsCertPath())
+          .setKeyPath(config.tlsKeyPath()));
     }
     server = vertx.createHttpServer(options);
-    return server.requestHandler(routerFactory.apply(vertx)).listen();
+    return server.requestHandler(routerFactory.apply(vertx)).invalidRequestHandler(invalidRequests).listen();
   }
 
   @Override

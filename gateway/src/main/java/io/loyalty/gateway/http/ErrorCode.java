@@ -3,6 +3,8 @@ package io.loyalty.gateway.http;
 /** Every error a client can see: its stable machine-readable code, HTTP status and title (RFC 9457). */
 public enum ErrorCode {
   MALFORMED_JSON(400, "The body is not a JSON object"),
+  MALFORMED_URI(400, "The path or query string is not validly percent-encoded UTF-8"),
+  BAD_REQUEST(400, "The request could not be read as HTTP"),
   INVALID_FIELD(422, "One or more fields are invalid"),
   IDEMPOTENCY_KEY_MISSING(400, "An Idempotency-Key header is required"),
   IDEMPOTENCY_KEY_REUSE(422, "This Idempotency-Key was used with a different request"),
@@ -11,6 +13,8 @@ public enum ErrorCode {
   NOT_FOUND(404, "No such resource"),
   METHOD_NOT_ALLOWED(405, "Method not allowed"),
   PAYLOAD_TOO_LARGE(413, "The body is too large"),
+  URI_TOO_LONG(414, "The request line is too long"),
+  HEADERS_TOO_LARGE(431, "The request headers are too large"),
   UNSUPPORTED_MEDIA_TYPE(415, "The body must be application/json"),
   PROGRAM_NOT_FOUND(404, "No such program"),
   MEMBER_NOT_FOUND(404, "No such member in this program"),

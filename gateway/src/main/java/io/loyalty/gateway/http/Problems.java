@@ -1,7 +1,9 @@
 package io.loyalty.gateway.http;
 
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
 
 /** Writes RFC 9457 problem documents. */
 public final class Problems {
@@ -26,14 +28,20 @@ public final class Problems {
     return body.mergeIn(e.extensions());
   }
 
-  public static void send(HttpServerResponse response, ApiException e) {
+  /** Answers with the problem, and leaves its code where the request meter finds it. */
+  public static Future<Void> send(RoutingContext ctx, ApiException e) {
+    ctx.put(RequestMeter.PROBLEM_CODE, e.code().code());
+    return send(ctx.response(), e);
+  }
+
+  static Future<Void> send(HttpServerResponse response, ApiException e) {
     if (response.ended() || response.headWritten()) {
-      return;
+      return Future.succeededFuture();
     }
     response.setStatusCode(e.code().status()).putHeader("content-type", CONTENT_TYPE);
     if (e.code().status() == 503 || e.code().status() == 429) {
       response.putHeader("retry-after", RETRY_AFTER_SECONDS);
     }
-    response.end(body(e).toBuffer());
+    return response.end(body(e).toBuffer());
   }
 }

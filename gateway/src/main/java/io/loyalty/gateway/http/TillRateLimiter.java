@@ -35,7 +35,7 @@ public final class TillRateLimiter {
     if (till == null || bucket(till).tryConsume(1)) {
       return true;
     }
-    Problems.send(ctx.response(), new ApiException(ErrorCode.RATE_LIMITED,
+    Problems.send(ctx, new ApiException(ErrorCode.RATE_LIMITED,
         "At most " + perSecond + " requests per second per till (bursts of " + burst + ")"));
     return false;
   }

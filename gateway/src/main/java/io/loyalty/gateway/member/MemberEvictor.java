@@ -48,7 +48,7 @@ public final class MemberEvictor {
     this.store = store;
     this.pool = pool;
     this.idleSeconds = idleSeconds;
-    this.evicted = Counter.builder("loyalty.members.evicted").baseUnit("members")
+    this.evicted = Counter.builder("loyalty.members.evicted")
         .description("Idle members whose hot copy was dropped from Redis").register(registry);
   }
 

@@ -8,6 +8,7 @@ import io.loyalty.gateway.http.ApiException;
 import io.loyalty.gateway.http.ErrorCode;
 import io.loyalty.gateway.rules.Answer;
 import io.loyalty.gateway.rules.Decision;
+import io.loyalty.gateway.rules.Entry;
 import io.loyalty.gateway.rules.Lot;
 import io.loyalty.gateway.rules.MemberState;
 import io.loyalty.gateway.rules.Profile;
@@ -18,6 +19,8 @@ import io.loyalty.gateway.store.Redis;
 import io.loyalty.gateway.store.Script;
 import io.loyalty.gateway.writebehind.DirtyShards;
 import io.loyalty.gateway.writebehind.Event;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
@@ -27,6 +30,8 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.UUID;
 import java.util.function.Function;
 
@@ -73,11 +78,15 @@ public final class MemberStore {
       .weigher((UUID id, MemberState state) -> heapBytes(state)).build();
   private final KeyedQueue<UUID> queue = new KeyedQueue<>();
   private final DirtyShards dirty;
+  private final MeterRegistry registry;
+  /** Per program, per ledger kind: points moved. */
+  private final Map<String, Map<String, Counter>> moved = new ConcurrentHashMap<>();
 
   /** @param maxBacklogEntries past this many write-behind entries waiting (in all), new changes get 503 */
   public MemberStore(Redis redis, Pool pool, DirtyShards dirty, Clock clock, long idempotencyTtlSeconds,
-      long maxBacklogEntries) {
+      long maxBacklogEntries, MeterRegistry registry) {
     this.redis = redis;
+    this.registry = registry;
     this.dirty = dirty;
     this.pool = pool;
     this.clock = clock;
@@ -129,6 +138,22 @@ public final class MemberStore {
     return AnswerCodec.decode(record);
   }
 
+  /**
+   * Points moved, per program and ledger kind ({@code loyalty_ledger_points_total}), counted once per committed
+   * effect, whatever asked for it (a purchase, a capture, a batch item, a refund, a sweep), never for a replay.
+   * Counters only grow: each entry counts its points' magnitude; the kind says which way they went.
+   */
+  private void count(String programId, List<Entry> entries) {
+    Map<String, Counter> byKind = moved.computeIfAbsent(programId, p -> new ConcurrentHashMap<>());
+    for (Entry entry : entries) {
+      if (entry.points() != 0) {
+        byKind.computeIfAbsent(entry.kind(), kind -> Counter.builder("loyalty.ledger.points")
+            .description("Points moved, by program and ledger kind (magnitudes; the kind gives the direction)")
+            .tag("program", programId).tag("kind", kind).register(registry)).increment(Math.abs(entry.points()));
+      }
+    }
+  }
+
   private Future<Outcome> attempt(UUID member, String programId, Request request, Decide decide, MemberState known,
       int attempt) {
     Future<MemberState> current = known != null ? Future.succeededFuture(known) : read(member);
@@ -143,6 +168,7 @@ public final class MemberStore {
             states.put(member, decision.state());
             if (decision.changed()) {
               dirty.mark(Keys.shard(member)); // its stream has an entry for the write-behind to read
+              count(programId, decision.entries());
             }
             return Future.succeededFuture(new Outcome(decision, null));
           case "REPLAY":

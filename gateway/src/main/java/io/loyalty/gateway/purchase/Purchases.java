@@ -15,8 +15,6 @@ import io.loyalty.gateway.rules.Answer;
 import io.loyalty.gateway.rules.Command;
 import io.loyalty.gateway.rules.Rules;
 import io.loyalty.gateway.store.Keys;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -25,9 +23,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@code POST /v1/purchases} and {@code POST /v1/authorizations} (the same body): authenticate the till, validate
@@ -60,17 +56,13 @@ public final class Purchases {
   private final MemberStore store;
   private final Clock clock;
   private final InFlight inFlight;
-  private final MeterRegistry registry;
-  private final Map<String, Counter[]> pointCounters = new ConcurrentHashMap<>();
 
-  public Purchases(ProgramRegistry programs, Members members, MemberStore store, Clock clock, InFlight inFlight,
-      MeterRegistry registry) {
+  public Purchases(ProgramRegistry programs, Members members, MemberStore store, Clock clock, InFlight inFlight) {
     this.programs = programs;
     this.members = members;
     this.store = store;
     this.clock = clock;
     this.inFlight = inFlight;
-    this.registry = registry;
   }
 
   /** POST /v1/purchases */
@@ -108,12 +100,7 @@ public final class Purchases {
           mode == Mode.AUTHORIZE);
       return store.change(member, program.id(), asked,
           state -> Future.succeededFuture(Rules.decide(state, buy, program, clock.millis())));
-    }).map(outcome -> {
-      if (outcome.replayed() == null && outcome.decision().answer() instanceof Answer.Purchase p) {
-        count(program, p);
-      }
-      return Answers.reply(201, outcome);
-    }));
+    }).map(outcome -> Answers.reply(201, outcome)));
   }
 
   private Future<UUID> memberId(Program program, PurchaseRequest request) {
@@ -131,17 +118,6 @@ public final class Purchases {
               ? Future.succeededFuture(UUID.fromString(api.extensions().getString("member_id")))
               : Future.failedFuture(e));
     });
-  }
-
-  /** Points moved by purchases, per program: counted once per effect, never for a replay. */
-  private void count(Program program, Answer.Purchase p) {
-    Counter[] counters = pointCounters.computeIfAbsent(program.id(), id -> new Counter[] {
-        Counter.builder("loyalty.points.accrued").description("Points accrued by purchases").baseUnit("points")
-            .tag("program", id).register(registry),
-        Counter.builder("loyalty.points.redeemed").description("Points redeemed by purchases").baseUnit("points")
-            .tag("program", id).register(registry)});
-    counters[0].increment(p.accruedPoints());
-    counters[1].increment(p.redeemedPoints());
   }
 
   /**

@@ -9,13 +9,12 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.loyalty.gateway.codec.StateCodec;
 import io.loyalty.gateway.rules.MemberState;
+import io.loyalty.gateway.store.Database;
 import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.store.Redis;
 import io.loyalty.gateway.store.Script;
-import io.vertx.pgclient.PgConnectOptions;
 import java.io.PrintStream;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -50,10 +49,8 @@ public final class Reconciliation {
 
   public static Report run(String redisUrl, String databaseUrl, boolean repair, PrintStream out) throws SQLException {
     RedisClient client = RedisClient.create(redisUrl);
-    PgConnectOptions pg = PgConnectOptions.fromUri(databaseUrl);
     try (StatefulRedisConnection<String, byte[]> connection = client.connect(Redis.CODEC);
-         Connection sql = DriverManager.getConnection("jdbc:postgresql://" + pg.getHost() + ":" + pg.getPort() + "/"
-             + pg.getDatabase(), pg.getUser(), pg.getPassword());
+         Connection sql = Database.connect(databaseUrl);
          PreparedStatement select = sql.prepareStatement(SELECT_MEMBER)) {
       RedisCommands<String, byte[]> redis = connection.sync();
       int checked = 0;

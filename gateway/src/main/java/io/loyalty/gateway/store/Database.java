@@ -6,6 +6,9 @@ import io.vertx.core.net.NetClientOptions;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import org.flywaydb.core.Flyway;
 
 /** PostgreSQL access: Flyway migrations (JDBC, once at start-up) and the Vert.x pool used everywhere else. */
@@ -19,11 +22,20 @@ public final class Database {
   /** Blocking: call from start-up code off the event loop. */
   public static void migrate(String databaseUrl) {
     PgConnectOptions options = PgConnectOptions.fromUri(databaseUrl);
-    String jdbcUrl = "jdbc:postgresql://" + options.getHost() + ":" + options.getPort() + "/" + options.getDatabase();
     Flyway.configure()
-        .dataSource(jdbcUrl, options.getUser(), options.getPassword())
+        .dataSource(jdbcUrl(options), options.getUser(), options.getPassword())
         .load()
         .migrate();
+  }
+
+  /** A plain JDBC connection, for the command-line tools. */
+  public static Connection connect(String databaseUrl) throws SQLException {
+    PgConnectOptions options = PgConnectOptions.fromUri(databaseUrl);
+    return DriverManager.getConnection(jdbcUrl(options), options.getUser(), options.getPassword());
+  }
+
+  private static String jdbcUrl(PgConnectOptions options) {
+    return "jdbc:postgresql://" + options.getHost() + ":" + options.getPort() + "/" + options.getDatabase();
   }
 
   public static Pool pool(Vertx vertx, String databaseUrl, int size) {

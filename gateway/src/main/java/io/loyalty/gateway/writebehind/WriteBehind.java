@@ -16,6 +16,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,6 +50,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   private final String consumer = "gw-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
   private final AtomicLong lagEntries = new AtomicLong();
   private final AtomicLong lagMillis = new AtomicLong();
+  private final AtomicLong deadLettersWaiting = new AtomicLong();
   private final Counter flushedEntries;
   private final Counter failedBatches;
   private final Counter deadLetters;
@@ -75,14 +77,17 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     Gauge.builder("loyalty.writebehind.lag", lagMillis, v -> v.get() / 1000.0)
         .description("Age of the oldest stream entry not yet written to PostgreSQL").baseUnit("seconds")
         .register(registry);
+    Gauge.builder("loyalty.writebehind.dead.letters.waiting", deadLettersWaiting, AtomicLong::get)
+        .description("Entries set aside in the dead-letter streams, waiting for an operator (dead-letters)")
+        .register(registry);
     flushedEntries = Counter.builder("loyalty.writebehind.flushed").baseUnit("entries")
         .description("Stream entries written to PostgreSQL").register(registry);
     failedBatches = Counter.builder("loyalty.writebehind.failures")
         .description("Batches that failed and will be retried").register(registry);
-    deadLetters = Counter.builder("loyalty.writebehind.dead.letters").baseUnit("entries")
-        .description("Entries that failed alone and were moved to the dead-letter stream").register(registry);
-    batchTimer = Timer.builder("loyalty.writebehind.batch").description("Time to write one batch to PostgreSQL")
-        .publishPercentileHistogram().register(registry);
+    deadLetters = Counter.builder("loyalty.writebehind.dead.letters")
+        .description("Entries that could not be written and were moved to a dead-letter stream").register(registry);
+    batchTimer = Timer.builder("loyalty.writebehind.batch.duration")
+        .description("Time to write one batch to PostgreSQL").publishPercentileHistogram().register(registry);
   }
 
   @Override
@@ -173,7 +178,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   private Future<Integer> flush(List<Entry> batch) {
     long started = System.nanoTime();
     return write(batch)
-        .recover(e -> StoreErrors.isOutage(e) || batch.size() == 1 ? Future.failedFuture(e) : isolate(batch, e))
+        .recover(e -> StoreErrors.isOutage(e) ? Future.failedFuture(e) : isolate(batch, e))
         .compose(v -> acknowledge(batch)).map(v -> {
           batchTimer.record(Duration.ofNanos(System.nanoTime() - started));
           flushedEntries.increment(batch.size());
@@ -192,33 +197,52 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   }
 
   /**
-   * After a batch failed for a reason other than an outage: writes its entries one by one. Those that fail alone
-   * while others succeed are poison (bad data), and go to the shard's dead-letter stream instead of blocking
-   * every write behind them. If all fail, the cause is not in the entries: the batch fails and is retried.
+   * After a batch failed for a reason other than an outage: writes its entries one by one. An entry that fails alone
+   * is poison, and goes to its shard's dead-letter stream instead of blocking every write behind it, when its own
+   * data is the cause: PostgreSQL called it a data or integrity error, it does not decode, or other entries of the
+   * same batch were written. Otherwise (the cause is PostgreSQL's state: a missing table, a permission) the batch
+   * fails and is retried.
    */
   private Future<Void> isolate(List<Entry> batch, Throwable cause) {
     Map<Entry, Throwable> failed = new LinkedHashMap<>();
     Future<Void> chain = Future.succeededFuture();
     for (Entry entry : batch) {
       chain = chain.compose(v -> write(List.of(entry)).recover(e -> {
+        if (StoreErrors.isOutage(e)) {
+          return Future.failedFuture(e);
+        }
         failed.put(entry, e);
         return Future.succeededFuture();
       }));
     }
     return chain.compose(v -> {
-      if (failed.size() == batch.size()) {
-        return Future.failedFuture(cause);
-      }
+      boolean othersWritten = failed.size() < batch.size();
+      List<Entry> aside = new ArrayList<>();
       List<Future<?>> moved = new ArrayList<>();
       failed.forEach((entry, error) -> {
+        if (!othersWritten && !ownFault(error)) {
+          return;
+        }
         LOG.error("write-behind entry {} on shard {} cannot be written; moved to {}: {}", entry.id(), entry.shard(),
             Keys.deadLetters(entry.shard()), error.toString());
         deadLetters.increment();
+        aside.add(entry);
         moved.add(redis.call(c -> c.xadd(Keys.deadLetters(entry.shard()), Map.of("id", bytes(entry.id()),
             "e", entry.body() == null ? new byte[0] : entry.body(), "error", bytes(String.valueOf(error.getMessage()))))));
       });
-      return Future.all(moved).mapEmpty();
+      // set aside for good at once (acknowledged), even if the rest of the batch is to be retried
+      Future<Void> setAside = Future.all(moved).compose(all -> acknowledge(aside));
+      return aside.size() == failed.size() ? setAside : setAside.compose(all -> Future.failedFuture(cause));
     });
+  }
+
+  /** True when the failure is the entry's own: it would fail the same way however often it is retried. */
+  static boolean ownFault(Throwable error) {
+    if (error instanceof PgException pg) {
+      String state = String.valueOf(pg.getSqlState());
+      return state.startsWith("22") || state.startsWith("23"); // data exception, integrity constraint violation
+    }
+    return !StoreErrors.isOutage(error); // it did not decode
   }
 
   /** Acknowledges and deletes the batch's entries, one script call per shard. */
@@ -257,13 +281,20 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     });
   }
 
-  /** The backlog (entries in all streams) and the age of the oldest: lengths first, then the heads of the non-empty. */
+  /**
+   * The backlog (entries in all streams) and the age of the oldest: lengths first, then the heads of the non-empty;
+   * and the dead letters waiting.
+   */
   private void sampleLag() {
     List<Future<Long>> lengths = new ArrayList<>();
+    List<Future<Long>> dead = new ArrayList<>();
     for (int shard = 0; shard < Keys.SHARDS; shard++) {
       String stream = Keys.stream(shard);
+      String letters = Keys.deadLetters(shard);
       lengths.add(redis.call(c -> c.xlen(stream)));
+      dead.add(redis.call(c -> c.xlen(letters)));
     }
+    Future.all(dead).onSuccess(all -> deadLettersWaiting.set(dead.stream().mapToLong(Future::result).sum()));
     Future.all(lengths).compose(all -> {
       long entries = 0;
       List<Future<List<StreamMessage<String, byte[]>>>> heads = new ArrayList<>();

@@ -130,6 +130,48 @@ public final class TestGateway implements AutoCloseable {
     });
   }
 
+  /** An answer read off a raw socket. */
+  public record RawResponse(int status, Map<String, String> headers, String body) {
+    public JsonObject json() {
+      return new JsonObject(body);
+    }
+  }
+
+  /**
+   * Sends {@code head} (request line and headers, without the blank line) as written, byte for byte, with
+   * {@code Connection: close}; for what {@link java.net.http.HttpClient} refuses to send (a malformed URI, an
+   * oversized line).
+   */
+  public RawResponse raw(String head, String body) {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", config.httpPort())) {
+      socket.setSoTimeout((int) TIMEOUT.toMillis());
+      byte[] bytes = body == null ? new byte[0] : body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      String request = head + "\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+          + (body == null ? "" : "Content-Length: " + bytes.length + "\r\n") + "\r\n";
+      socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      socket.getOutputStream().write(bytes);
+      socket.getOutputStream().flush();
+      String text = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      int split = text.indexOf("\r\n\r\n");
+      String[] lines = text.substring(0, split).split("\r\n");
+      Map<String, String> headers = new HashMap<>();
+      for (int i = 1; i < lines.length; i++) {
+        int colon = lines[i].indexOf(':');
+        headers.put(lines[i].substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), lines[i].substring(colon + 1).trim());
+      }
+      return new RawResponse(Integer.parseInt(lines[0].split(" ")[1]), headers, text.substring(split + 4));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The value of one exported sample, e.g. {@code loyalty_http_requests_active}, or a labelled series; 0 if absent. */
+  public double metric(String series) {
+    return call("GET", "/metrics", null, null, null).raw().body().lines()
+        .filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1)))
+        .findFirst().orElse(0);
+  }
+
   /** Creates a program with a unique id (defaults plus {@code config}) and returns its id. */
   public String program(JsonObject config) {
     String id = "p-" + UUID.randomUUID().toString().substring(0, 8);
