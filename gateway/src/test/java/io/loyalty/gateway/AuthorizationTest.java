@@ -93,6 +93,34 @@ class AuthorizationTest extends GatewayTest {
   }
 
   @Test
+  void everyMovementIsCountedByLedgerKindOnceAndNeverForAReplay() {
+    Setup s = Setup.create(new JsonObject().put("expiry_days", 365)); // the seed purchase accrued 200
+    assertThat(moved(s, "accrue")).isEqualTo(200);
+    String id = s.authorize("a1", 100_000, "max").json().getString("authorization_id");
+    JsonObject capture = new JsonObject().put("total_minor", 50_000);
+    assertThat(s.capture(id, "c1", capture).status()).isEqualTo(200);
+    assertThat(s.capture(id, "c1", capture).header("idempotent-replayed")).isEqualTo("true");
+    // hold 200; capture 150 of it and release 50; accrue 17 on the 350 paid: once, the replay moved nothing
+    assertThat(moved(s, "hold")).isEqualTo(200);
+    assertThat(moved(s, "capture")).isEqualTo(150);
+    assertThat(moved(s, "release")).isEqualTo(50);
+    assertThat(moved(s, "accrue")).isEqualTo(200 + 17);
+
+    JsonObject batch = new JsonObject().put("items", new io.vertx.core.json.JsonArray().add(new JsonObject()
+        .put("idempotency_key", "offline-1").put("occurred_at", gw.clock.instant().toString()).put("kind", "purchase")
+        .put("body", TestGateway.purchase(s.member(), "OFF-1", 100_000, 10))));
+    for (int i = 0; i < 2; i++) {
+      assertThat(gw.call("POST", "/v1/batches", s.till(), null, batch.encode()).status()).isEqualTo(200);
+    }
+    assertThat(moved(s, "redeem")).isEqualTo(10);
+    assertThat(moved(s, "accrue")).isEqualTo(200 + 17 + 49); // 5% of the 990 paid, once
+  }
+
+  static double moved(Setup s, String kind) {
+    return gw.metric("loyalty_ledger_points_total{kind=\"" + kind + "\",program=\"" + s.program() + "\"}");
+  }
+
+  @Test
   void captureWithTheFinalLinesUsesTheirEligibleAmount() {
     Setup s = Setup.create(new JsonObject().put("excluded_categories", new JsonArray().add("tobacco")));
     String id = s.authorize("a1", 100_000, 100).json().getString("authorization_id");
