@@ -5,7 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 JAR=gateway/target/loyalty-gateway.jar
 if [ ! -f "$JAR" ] || [ -n "$(find pom.xml gateway/pom.xml gateway/src -newer "$JAR" -print -quit)" ]; then
-  mvn -q -B -Dstyle.color=never -pl gateway -am package -DskipTests
+  echo "building the gateway (first run, or sources changed)..."
+  # quiet unless it fails (some Maven versions print stray colour escapes even in batch mode)
+  if ! build_log=$(mvn -q -B -Dstyle.color=never -pl gateway -am package -DskipTests 2>&1); then
+    echo "$build_log" >&2
+    exit 1
+  fi
 fi
 # the parallel collector costs ~10% less CPU per purchase than G1 (BENCHMARKS.md)
 exec java -XX:+UseParallelGC -jar "$JAR" "$@"

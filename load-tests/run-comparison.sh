@@ -50,7 +50,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== building"
-mvn -q -B -Dstyle.color=never install -DskipTests
+build_log=$(mvn -q -B -Dstyle.color=never install -DskipTests 2>&1) || { echo "$build_log" >&2; exit 1; }
 
 # ---- CPU accounting -----------------------------------------------------------------------------------------
 # One line per process: pid, command name, CPU ticks (user + system, all threads); and the box's busy ticks.

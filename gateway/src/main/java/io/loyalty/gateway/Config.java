@@ -71,7 +71,7 @@ public record Config(
       problems.add("GATEWAY_ADMIN_TOKEN must be at least 16 characters");
     }
     if (!problems.isEmpty()) {
-      throw new IllegalArgumentException("Invalid configuration:\n  " + String.join("\n  ", problems));
+      throw new IllegalArgumentException("invalid configuration: " + String.join("; ", problems));
     }
     return config;
   }

@@ -26,28 +26,33 @@ public final class EmbeddedStores implements AutoCloseable {
   }
 
   /**
-   * Starts what the config leaves unset. {@code dataDir} null means throw-away data (tests); otherwise data lives
-   * in {@code dataDir/postgres} and {@code dataDir/redis} (append-only file, fsync every second).
+   * Starts what the config leaves unset. {@code dataDir} null means throw-away data (tests: PostgreSQL without
+   * fsync); otherwise data lives in {@code dataDir/postgres} (fsync and synchronous commit on, as in production)
+   * and {@code dataDir/redis} (append-only file, fsync every second). The servers stop on {@link #close}, which
+   * the owner calls (from its own shutdown hook, after the gateway has stopped using them).
    */
   public static EmbeddedStores startMissing(Config config, Path dataDir) {
+    EmbeddedPostgres postgres = null;
     try {
-      EmbeddedPostgres postgres = null;
       String databaseUrl = config.databaseUrl();
       if (config.embeddedDatabase()) {
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setPort(freePort())
+            .setRegisterShutdownHook(false)
             .setServerConfig("max_connections", "200");
         if (dataDir != null) {
           Path pgData = Files.createDirectories(dataDir.resolve("postgres"));
-          builder.setDataDirectory(pgData).setCleanDataDirectory(false);
+          builder.setDataDirectory(pgData).setCleanDataDirectory(false)
+              .setServerConfig("fsync", "on").setServerConfig("synchronous_commit", "on")
+              .setServerConfig("full_page_writes", "on");
         }
-        postgres = builder.start();
+        postgres = start(builder, dataDir);
         databaseUrl = "postgresql://postgres@127.0.0.1:" + postgres.getPort() + "/postgres";
       }
       RedisServer redis = null;
       String redisUrl = config.redisUrl();
       if (config.embeddedRedis()) {
         int port = freePort();
-        var builder = RedisServer.newRedisServer().port(port).bind("127.0.0.1")
+        var builder = RedisServer.newRedisServer().port(port).bind("127.0.0.1").onShutdownForceStop(false)
             .setting("maxmemory-policy noeviction")
             .setting("save \"\"");
         if (dataDir != null) {
@@ -63,8 +68,33 @@ public final class EmbeddedStores implements AutoCloseable {
         redisUrl = "redis://127.0.0.1:" + port;
       }
       return new EmbeddedStores(postgres, redis, redisUrl, databaseUrl);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    } catch (IOException | RuntimeException e) {
+      if (postgres != null) {
+        try {
+          postgres.close();
+        } catch (IOException ignored) {
+          // stopping what started, on the way out
+        }
+      }
+      if (e instanceof StartupException startup) {
+        throw startup;
+      }
+      throw new StartupException("the embedded stores could not start (" + e.getMessage() + "); check "
+          + (dataDir == null ? "the temporary folder" : "the data folder " + dataDir + " (GATEWAY_DATA_DIR)")
+          + ", or set REDIS_URL and DATABASE_URL to servers of your own", e);
+    }
+  }
+
+  /** Starts PostgreSQL, saying plainly when another gateway already runs on the same data folder. */
+  private static EmbeddedPostgres start(EmbeddedPostgres.Builder builder, Path dataDir) throws IOException {
+    try {
+      return builder.start();
+    } catch (IOException | RuntimeException e) {
+      if (dataDir != null && String.valueOf(e.getMessage()).contains("lock")) {
+        throw new StartupException("the data folder " + dataDir + " is in use by another running gateway: stop "
+            + "that one, or set GATEWAY_DATA_DIR to another folder", e);
+      }
+      throw e;
     }
   }
 

@@ -39,23 +39,32 @@ import java.io.InputStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One running gateway: start-up in order (migrate and connect, load programs, start the write-behind worker,
- * then listen on every event loop) and shutdown in reverse.
+ * One running gateway: start-up in order (migrate and connect, load programs, listen on every event loop, then
+ * start the write-behind worker and the background sweeps) and shutdown in reverse.
  */
 public final class Gateway {
   /** Each readiness probe gets this long before it counts as down. */
   private static final long HEALTH_TIMEOUT_MILLIS = 1000;
+  private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
 
   private final Vertx vertx;
   private final Redis redis;
   private final JvmGcMetrics jvmMeters;
+  private final String writeBehindDeployment;
+  private final String apiDeployment;
 
-  private Gateway(Vertx vertx, Redis redis, JvmGcMetrics jvmMeters) {
+  private Gateway(Vertx vertx, Redis redis, JvmGcMetrics jvmMeters, String writeBehindDeployment,
+      String apiDeployment) {
     this.vertx = vertx;
     this.redis = redis;
     this.jvmMeters = jvmMeters;
+    this.writeBehindDeployment = writeBehindDeployment;
+    this.apiDeployment = apiDeployment;
   }
 
   public static Future<Gateway> start(Config config, Clock clock) {
@@ -71,8 +80,18 @@ public final class Gateway {
         .build();
     Buffer openApi = resource("/openapi.yaml");
     return vertx.executeBlocking(() -> {
-      Database.migrate(config.databaseUrl());
-      return Redis.connect(config.redisUrl(), config.redisCluster(), Duration.ofMillis(config.redisTimeoutMillis()));
+      try {
+        Database.migrate(config.databaseUrl());
+      } catch (RuntimeException e) {
+        throw new StartupException("PostgreSQL at DATABASE_URL (" + config.databaseUrl() + ") could not be migrated: "
+            + rootMessage(e) + "; check that it runs and the URL, user and password are right", e);
+      }
+      try {
+        return Redis.connect(config.redisUrl(), config.redisCluster(), Duration.ofMillis(config.redisTimeoutMillis()));
+      } catch (RuntimeException e) {
+        throw new StartupException("Redis at REDIS_URL (" + config.redisUrl() + ") could not be reached: "
+            + rootMessage(e) + "; check that it runs and the URL is right", e);
+      }
     }).compose(redis -> {
       Pool pool = Database.pool(vertx, config.databaseUrl(), config.databasePoolSize());
       ProgramRegistry programs = new ProgramRegistry(pool);
@@ -100,20 +119,22 @@ public final class Gateway {
               .onComplete(r -> p.tryComplete(r.succeeded() ? Status.OK() : Status.KO())))
           .register("postgresql", HEALTH_TIMEOUT_MILLIS, p -> pool.query("SELECT 1").execute()
               .onComplete(r -> p.tryComplete(r.succeeded() ? Status.OK() : Status.KO())));
+      // listen first: if the address cannot be had, nothing else has started
       return programs.refresh()
-          .compose(v -> vertx.deployVerticle(writeBehind,
-              new DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER)))
-          .compose(v -> {
-            vertx.setPeriodic(config.configRefreshMillis(), id -> programs.refresh());
-            new HoldSweeper(redis, store, programs, clock).start(vertx);
-            new MemberEvictor(redis, store, pool, config.memberIdleSeconds(), registry)
-                .start(vertx, config.memberEvictScanMillis());
-            return vertx.deployVerticle(() -> new ApiVerticle(config,
-                    v2 -> Api.router(v2, handlers, meter, limiter, registry, readiness, openApi),
-                    request -> Api.invalidRequest(request, meter)),
-                new DeploymentOptions().setInstances(config.eventLoops()));
-          })
-          .map(id -> new Gateway(vertx, redis, jvmMeters))
+          .compose(v -> vertx.deployVerticle(() -> new ApiVerticle(config,
+                  v2 -> Api.router(v2, handlers, meter, limiter, registry, readiness, openApi),
+                  request -> Api.invalidRequest(request, meter)),
+              new DeploymentOptions().setInstances(config.eventLoops()))
+              .recover(e -> Future.failedFuture(listenFailure(config, e))))
+          .compose(apiId -> vertx.deployVerticle(writeBehind,
+                  new DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER))
+              .map(writeBehindId -> {
+                vertx.setPeriodic(config.configRefreshMillis(), id -> programs.refresh());
+                new HoldSweeper(redis, store, programs, clock).start(vertx);
+                new MemberEvictor(redis, store, pool, config.memberIdleSeconds(), registry)
+                    .start(vertx, config.memberEvictScanMillis());
+                return new Gateway(vertx, redis, jvmMeters, writeBehindId, apiId);
+              }))
           .onFailure(e -> redis.close());
     }).onFailure(e -> {
       vertx.close();
@@ -121,13 +142,51 @@ public final class Gateway {
     });
   }
 
-  /** Stops listening and the write-behind worker (unflushed entries stay in Redis), closes connections. */
-  public Future<Void> stop() {
-    return vertx.close().eventually(() -> {
-      redis.close();
-      jvmMeters.close();
-      return Future.succeededFuture();
-    });
+  /**
+   * Stops in the order that loses nothing and alarms nobody: stop taking requests and let those in flight finish
+   * (up to {@link ApiVerticle#DRAIN_SECONDS}), then stop the write-behind worker once its batch in progress is written
+   * (what is not yet written stays in Redis for the next gateway), then close the timers and the PostgreSQL pool,
+   * and only then the Redis connection.
+   */
+  public CompletableFuture<Void> stop() {
+    return vertx.undeploy(apiDeployment)
+        .eventually(() -> vertx.undeploy(writeBehindDeployment))
+        .toCompletionStage().toCompletableFuture()
+        .handle((undeployed, failure) -> {
+          if (failure != null) {
+            LOG.warn("stopping: {}", failure.toString());
+          }
+          return null;
+        })
+        // closed from outside Vert.x: a future completed by the closing Vert.x must not need its event loops
+        .thenComposeAsync(v -> vertx.close().toCompletionStage().toCompletableFuture())
+        .whenComplete((v, failure) -> {
+          redis.close();
+          jvmMeters.close();
+        });
+  }
+
+  /** The address could not be bound: say which variable to change. */
+  private static Throwable listenFailure(Config config, Throwable e) {
+    String message = rootMessage(e);
+    if (message.contains("Address already in use")) {
+      return new StartupException("port " + config.httpPort() + " on " + config.httpHost() + " is in use: stop what "
+          + "listens there, or set GATEWAY_PORT to a free port", e);
+    }
+    if (message.contains("Cannot assign requested address") || e instanceof java.net.UnknownHostException
+        || message.contains("not resolve")) {
+      return new StartupException("GATEWAY_HOST " + config.httpHost() + " is not an address of this machine: use "
+          + "127.0.0.1 (this machine only) or 0.0.0.0 (every interface)", e);
+    }
+    return new StartupException("could not listen on " + config.httpHost() + ":" + config.httpPort() + ": " + message, e);
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return String.valueOf(root.getMessage());
   }
 
   private static Buffer resource(String path) {

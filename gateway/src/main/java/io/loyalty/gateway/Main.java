@@ -24,37 +24,69 @@ import picocli.CommandLine.Option;
  * admin token kept there too); {@code reconcile} compares Redis with PostgreSQL; {@code dead-letters} lists and
  * replays write-behind entries PostgreSQL refused.
  */
-@Command(name = "loyalty-gateway", mixinStandardHelpOptions = true, subcommands = {Main.Reconcile.class, Main.DeadLetterCommand.class},
+@Command(name = "loyalty-gateway", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    subcommands = {Main.Reconcile.class, Main.DeadLetterCommand.class},
     description = "Loyalty transaction gateway. Configured by environment variables (see README).")
 public final class Main implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
   public static void main(String[] args) {
-    int code = new CommandLine(new Main()).execute(args);
-    System.exit(code);
+    System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * The command line. What stops a start (a bad variable, a busy port, a data folder in use, a store out of reach)
+   * is one line on stderr and exit code 1; the stack trace goes to the log at debug level only.
+   */
+  static CommandLine commandLine() {
+    return new CommandLine(new Main()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+      Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+      String message = cause instanceof StartupException || cause instanceof IllegalArgumentException
+          ? cause.getMessage() : "could not start: " + cause;
+      LOG.debug("start-up failed", cause);
+      cmd.getErr().println("loyalty-gateway: " + message);
+      return 1;
+    });
+  }
+
+  /** The version from the jar's manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"loyalty-gateway " + (version == null ? "(development build)" : version)};
+    }
   }
 
   /** Serves until the process is stopped. */
   @Override
   public Integer call() throws Exception {
     Config config = Config.fromEnv(System.getenv());
+    if (config.adminToken() == null && !config.embeddedRedis() && !config.embeddedDatabase()) {
+      throw new StartupException("GATEWAY_ADMIN_TOKEN is required when REDIS_URL and DATABASE_URL are set "
+          + "(at least 16 characters, e.g. from openssl rand -hex 24)");
+    }
     Path dataDir = Path.of(config.dataDir()).toAbsolutePath();
     EmbeddedStores stores = EmbeddedStores.startMissing(config, dataDir);
-    Map<String, String> env = new HashMap<>(System.getenv());
-    env.put("REDIS_URL", stores.redisUrl());
-    env.put("DATABASE_URL", stores.databaseUrl());
-    if (config.adminToken() == null) {
-      if (!config.embeddedRedis() && !config.embeddedDatabase()) {
-        throw new IllegalArgumentException("GATEWAY_ADMIN_TOKEN is required when REDIS_URL and DATABASE_URL are set");
+    Config resolved;
+    Gateway gateway;
+    try {
+      Map<String, String> env = new HashMap<>(System.getenv());
+      env.put("REDIS_URL", stores.redisUrl());
+      env.put("DATABASE_URL", stores.databaseUrl());
+      if (config.adminToken() == null) {
+        env.put("GATEWAY_ADMIN_TOKEN", developmentToken(dataDir));
       }
-      env.put("GATEWAY_ADMIN_TOKEN", developmentToken(dataDir));
+      resolved = Config.fromEnv(env);
+      gateway = Gateway.start(resolved, Clock.systemUTC()).toCompletionStage().toCompletableFuture().get();
+    } catch (Exception e) {
+      stores.close();
+      throw e;
     }
-    Config resolved = Config.fromEnv(env);
-    Gateway gateway = Gateway.start(resolved, Clock.systemUTC()).toCompletionStage().toCompletableFuture().get();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
-        gateway.stop().toCompletionStage().toCompletableFuture().get();
+        gateway.stop().get();
       } catch (Exception e) {
         LOG.warn("error while stopping", e);
       }
@@ -63,11 +95,12 @@ public final class Main implements Callable<Integer> {
     }));
     System.out.printf("""
 
-        Loyalty gateway listening on http://localhost:%d
+        Loyalty gateway listening on %s://%s:%d%s
           Redis:       %s%s
           PostgreSQL:  %s%s
           Admin token: %s
-        %n""", resolved.httpPort(),
+        %n""", resolved.tlsCertPath() == null ? "http" : "https", resolved.httpHost(), resolved.httpPort(),
+        resolved.httpHost().equals("0.0.0.0") ? "  (every interface; GATEWAY_HOST)" : "",
         resolved.redisUrl(), config.embeddedRedis() ? "  (embedded, data in " + dataDir.resolve("redis") + ")" : "",
         resolved.databaseUrl(), config.embeddedDatabase() ? "  (embedded, data in " + dataDir.resolve("postgres") + ")" : "",
         config.adminToken() == null ? resolved.adminToken() + "  (development token, kept in " + dataDir.resolve("admin-token") + ")"

@@ -25,9 +25,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The gateway as a real process, killed with SIGKILL in the middle of a load, three times. Every acknowledged
- * purchase must end up in PostgreSQL exactly once, every retried one at most once, and every balance must be
- * explained by its ledger.
+ * The gateway as a real process, killed with SIGKILL in the middle of a load, three times; and stopped with SIGTERM
+ * under load. Every acknowledged purchase must end up in PostgreSQL exactly once, every retried one at most once,
+ * and every balance must be explained by its ledger.
  */
 class GatewayCrashTest {
   static final int KILLS = 3;
@@ -50,9 +50,11 @@ class GatewayCrashTest {
     }
   }
 
-  @Test
-  void acknowledgedPurchasesSurviveRepeatedKillsExactlyOnce() throws Exception {
-    startGateway();
+  /** A program with a till and its members, made through the API of the running gateway. */
+  record Setup(String program, String till, List<String> members) {
+  }
+
+  Setup setUp() throws Exception {
     String program = "crash-" + Long.toHexString(System.nanoTime());
     call("PUT", "/v1/admin/programs/" + program, TestGateway.ADMIN_TOKEN, null, "{\"currency\":\"RUB\",\"max_redeem_share_bp\":10000}");
     String till = new JsonObject(call("POST", "/v1/admin/programs/" + program + "/tills", TestGateway.ADMIN_TOKEN,
@@ -63,6 +65,79 @@ class GatewayCrashTest {
           .put("consents", new JsonObject().put("personal_data", true).put("marketing", false)).encode()).body())
           .getString("member_id"));
     }
+    return new Setup(program, till, members);
+  }
+
+  /**
+   * SIGTERM with requests in flight: the gateway stops taking requests, answers those it has, writes its batch,
+   * closes its connections and exits, logging nothing alarming (no WARN, no ERROR, no stack trace). Whatever it
+   * acknowledged reaches PostgreSQL; what it did not answer is retried with its key against the next gateway, and
+   * each purchase happens exactly once.
+   */
+  @Test
+  void aSigtermUnderLoadLosesNothingAndLogsNothingAlarming() throws Exception {
+    startGateway();
+    Setup s = setUp();
+    Map<String, String> bodies = new ConcurrentHashMap<>();
+    Map<String, JsonObject> acknowledged = new ConcurrentHashMap<>();
+    List<Integer> otherStatuses = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<CompletableFuture<?>> sent = new ArrayList<>();
+    long terminateAt = System.currentTimeMillis() + 1500;
+    boolean terminated = false;
+    for (int n = 0; gateway.isAlive() && n < 200_000; n++) {
+      String key = "t-" + n;
+      String body = TestGateway.purchase(s.members().get(n % MEMBERS), "R-" + key, 10_000, n % 4 == 0 ? "max" : null)
+          .encode();
+      bodies.put(key, body);
+      sent.add(send(s.till(), key, body).thenAccept(r -> {
+        if (r.statusCode() == 201) {
+          acknowledged.put(key, new JsonObject(r.body()));
+        } else {
+          otherStatuses.add(r.statusCode());
+        }
+      }).exceptionally(e -> null)); // refused once it stopped listening: retried below
+      if (sent.size() % IN_FLIGHT == 0) {
+        if (!terminated && System.currentTimeMillis() > terminateAt) {
+          gateway.destroy(); // SIGTERM, with IN_FLIGHT requests under way
+          terminated = true;
+        }
+        CompletableFuture.allOf(sent.subList(sent.size() - IN_FLIGHT, sent.size()).toArray(CompletableFuture[]::new)).join();
+      }
+    }
+    assertThat(gateway.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("exited").isTrue();
+    assertThat(gateway.exitValue()).as("exit code after SIGTERM").isIn(0, 143);
+    CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).join();
+    String output = Files.readString(log);
+    assertThat(output.lines().filter(l -> l.contains(" WARN ") || l.contains(" ERROR ") || l.contains("Exception")
+        || l.startsWith("\tat ")).toList()).as("alarming lines in the gateway's output").isEmpty();
+    assertThat(otherStatuses).as("answers other than 201 while stopping").isEmpty();
+    assertThat(acknowledged).as("purchases answered before the SIGTERM").isNotEmpty();
+
+    startGateway();
+    int retried = 0;
+    for (String key : bodies.keySet()) {
+      if (!acknowledged.containsKey(key)) {
+        retried++;
+        HttpResponse<String> retry = send(s.till(), key, bodies.get(key)).join();
+        assertThat(retry.statusCode()).as(retry.body()).isEqualTo(201);
+        acknowledged.put(key, new JsonObject(retry.body()));
+      }
+    }
+    System.out.printf("SIGTERM under load: %d purchases, %d answered by the stopping gateway, %d retried%n",
+        bodies.size(), bodies.size() - retried, retried);
+    awaitDrained(s.program(), TestStores.get().databaseUrl());
+    try (Connection sql = jdbc(TestStores.get().databaseUrl())) {
+      TestGateway.assertOneTransactionPerKey(sql, s.program(), acknowledged);
+    }
+  }
+
+  @Test
+  void acknowledgedPurchasesSurviveRepeatedKillsExactlyOnce() throws Exception {
+    startGateway();
+    Setup setup = setUp();
+    String program = setup.program();
+    String till = setup.till();
+    List<String> members = setup.members();
 
     Map<String, String> bodies = new ConcurrentHashMap<>();
     Map<String, JsonObject> acknowledged = new ConcurrentHashMap<>();

@@ -13,6 +13,9 @@ import java.util.function.Function;
 
 /** One HTTP server per event loop, all sharing the port; each builds its own router over the shared handlers. */
 public final class ApiVerticle extends VerticleBase {
+  /** On stop, how long requests in flight get to finish (new ones are refused meanwhile). */
+  public static final long DRAIN_SECONDS = 10;
+
   private final Config config;
   private final Function<io.vertx.core.Vertx, Router> routerFactory;
   private final Handler<HttpServerRequest> invalidRequests;
@@ -43,6 +46,7 @@ public final class ApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    // graceful: no new connections; requests in flight are answered (keep-alive connections close after them)
+    return server == null ? Future.succeededFuture() : server.shutdown(DRAIN_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
   }
 }

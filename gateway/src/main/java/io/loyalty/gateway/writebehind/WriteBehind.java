@@ -62,6 +62,10 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   /** True when the next read looks at every shard's stream rather than only those this gateway wrote to. */
   private boolean sweepAll = true;
   private volatile boolean stopped;
+  /** True while a poll (claim, read, write, acknowledge) is under way; only touched on this worker's context. */
+  private boolean busy;
+  /** Completed when the worker has stopped: at once if idle, else when the batch in progress is done. */
+  private final io.vertx.core.Promise<Void> idle = io.vertx.core.Promise.promise();
   private long lastClaimMillis;
 
   public WriteBehind(Redis redis, Pool pool, DirtyShards dirty, MeterRegistry registry, int batchSize,
@@ -111,19 +115,30 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     return Future.all(groups).mapEmpty();
   }
 
+  /** Lets the batch in progress be written and acknowledged; what waits behind it stays in Redis. */
   @Override
   public Future<?> stop() {
     stopped = true;
-    return Future.succeededFuture();
+    if (!busy) {
+      idle.tryComplete();
+    }
+    return idle.future();
   }
 
   private void poll() {
     if (stopped) {
+      idle.tryComplete();
       return;
     }
+    busy = true;
     claimIfDue().compose(v -> read())
         .compose(read -> read.entries().isEmpty() ? Future.succeededFuture(read) : flush(read.entries()).map(read))
         .onComplete(done -> {
+          busy = false;
+          if (stopped) {
+            idle.tryComplete();
+            return;
+          }
           if (done.failed()) {
             failedBatches.increment();
             recovering = true;

@@ -79,7 +79,7 @@ public final class TestGateway implements AutoCloseable {
 
   /** Stops this gateway, runs {@code whileStopped}, and starts a new one on the same port, stores and clock. */
   public void restart(Runnable whileStopped) {
-    await(gateway.stop().toCompletionStage().toCompletableFuture());
+    await(gateway.stop());
     whileStopped.run();
     startGateway();
   }
@@ -349,7 +349,7 @@ public final class TestGateway implements AutoCloseable {
 
   @Override
   public void close() {
-    await(gateway.stop().toCompletionStage().toCompletableFuture());
+    await(gateway.stop());
     redisConnection.close();
     binaryConnection.close();
     redisClient.shutdown();
