@@ -27,7 +27,11 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The served OpenAPI file documents exactly the routes there are, and real answers match its schemas. */
+/**
+ * The served OpenAPI file lints clean, documents exactly the routes there are, declares every status the gateway
+ * answers on each of them, and real answers match its schemas.
+ */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class OpenApiContractTest extends GatewayTest {
   static final String PROBLEM = "application/problem+json";
   static final String YAML = "application/yaml";
@@ -49,6 +53,153 @@ class OpenApiContractTest extends GatewayTest {
   @AfterAll
   static void stop() {
     vertx.close();
+  }
+
+  /**
+   * Lint: the file parses as OpenAPI 3.1 with no message from swagger-parser, and meets the rules a reader relies
+   * on (those of Redocly's recommended set it does not check): a license, tags described, every operation with a
+   * summary and a 4xx answer, an example on every parameter, request body and response body.
+   */
+  @Test
+  void theFileLintsCleanAndEveryPartHasAnExample() {
+    io.swagger.v3.parser.core.models.ParseOptions options = new io.swagger.v3.parser.core.models.ParseOptions();
+    options.setResolve(true);
+    io.swagger.v3.parser.core.models.SwaggerParseResult parsed = new io.swagger.v3.parser.OpenAPIV3Parser()
+        .readLocation("src/main/resources/openapi.yaml", null, options);
+    assertThat(parsed.getMessages()).as("swagger-parser").isEmpty();
+    io.swagger.v3.oas.models.OpenAPI api = parsed.getOpenAPI();
+    List<String> problems = new ArrayList<>();
+    if (api.getInfo().getLicense() == null) {
+      problems.add("info: no license");
+    }
+    api.getTags().stream().filter(t -> t.getDescription() == null).forEach(t -> problems.add("tag " + t.getName() + ": no description"));
+    api.getServers().stream().filter(s -> s.getUrl().contains("localhost") || s.getUrl().contains("example.com"))
+        .forEach(s -> problems.add("server " + s.getUrl()));
+    api.getComponents().getSchemas().forEach((name, schema) -> propertyNames(name, schema, problems));
+    api.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, op) -> {
+      String where = method + " " + path;
+      if (op.getRequestBody() != null) {
+        op.getRequestBody().getContent().forEach((type, media) -> propertyNames(where, media.getSchema(), problems));
+      }
+      if (op.getSummary() == null) {
+        problems.add(where + ": no summary");
+      }
+      if (op.getResponses().keySet().stream().noneMatch(code -> code.startsWith("4"))) {
+        problems.add(where + ": no 4xx answer");
+      }
+      List<io.swagger.v3.oas.models.parameters.Parameter> parameters = new ArrayList<>();
+      if (item.getParameters() != null) {
+        parameters.addAll(item.getParameters());
+      }
+      if (op.getParameters() != null) {
+        parameters.addAll(op.getParameters());
+      }
+      for (var parameter : parameters) {
+        var resolved = parameter.get$ref() == null ? parameter
+            : api.getComponents().getParameters().get(parameter.get$ref().replace("#/components/parameters/", ""));
+        if (resolved.getExample() == null && resolved.getExamples() == null
+            && (resolved.getSchema() == null || resolved.getSchema().getExample() == null)) {
+          problems.add(where + ": parameter " + resolved.getName() + " has no example");
+        }
+      }
+      if (op.getRequestBody() != null) {
+        op.getRequestBody().getContent().forEach((type, media) -> {
+          if (media.getExample() == null && media.getExamples() == null) {
+            problems.add(where + ": request body " + type + " has no example");
+          }
+        });
+      }
+      op.getResponses().forEach((code, response) -> {
+        var resolved = response.get$ref() == null ? response
+            : api.getComponents().getResponses().get(response.get$ref().replace("#/components/responses/", ""));
+        if (resolved.getContent() != null) {
+          resolved.getContent().forEach((type, media) -> {
+            if (media.getExample() == null && media.getExamples() == null) {
+              problems.add(where + ": response " + code + " " + type + " has no example");
+            }
+          });
+        }
+      });
+    }));
+    assertThat(problems).isEmpty();
+  }
+
+  /** Property names are snake_case identifiers: anything else is a YAML slip (an unquoted ': ' in a description). */
+  @SuppressWarnings("rawtypes")
+  static void propertyNames(String where, io.swagger.v3.oas.models.media.Schema schema, List<String> problems) {
+    if (schema == null) {
+      return;
+    }
+    if (schema.getProperties() != null) {
+      ((java.util.Map<String, io.swagger.v3.oas.models.media.Schema>) schema.getProperties()).forEach((name, property) -> {
+        if (!name.matches("[a-z][a-z0-9_]*")) {
+          problems.add(where + ": property '" + name + "'");
+        }
+        propertyNames(where + "." + name, property, problems);
+      });
+    }
+    propertyNames(where + "[]", schema.getItems(), problems);
+    if (schema.getAllOf() != null) {
+      for (Object part : schema.getAllOf()) {
+        propertyNames(where, (io.swagger.v3.oas.models.media.Schema) part, problems);
+      }
+    }
+  }
+
+  /**
+   * Provokes, on every documented operation, the answers any route can give (a malformed URI, no credentials, a
+   * form body, a body over the limit, too many requests), then checks that every status the gateway counted on a
+   * route (these, and every answer of the other tests of this class) is declared on that operation.
+   */
+  @Test
+  @org.junit.jupiter.api.Order(Integer.MAX_VALUE)
+  void everyStatusAnsweredOnARouteIsDeclared() {
+    io.swagger.v3.oas.models.OpenAPI api = new io.swagger.v3.parser.OpenAPIV3Parser()
+        .read("src/main/resources/openapi.yaml");
+    String till = gw.till(gw.program(new JsonObject()));
+    try (TestGateway throttled = TestGateway.start(java.util.Map.of("TILL_RATE_LIMIT_PER_SECOND", "1",
+        "TILL_RATE_LIMIT_BURST", "1"))) {
+      String throttledTill = throttled.till(throttled.program(new JsonObject()));
+      api.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, op) -> {
+        String target = path.replaceAll("\\{member_id}|\\{authorization_id}", java.util.UUID.randomUUID().toString())
+            .replaceAll("\\{[a-z_]+}", "x");
+        String line = method + " " + target;
+        boolean api1 = path.startsWith("/v1/");
+        gw.raw(line + "?q=%ZZ HTTP/1.1", null);
+        if (api1) {
+          gw.raw(line + " HTTP/1.1", null);
+          gw.raw(line + " HTTP/1.1\r\nAuthorization: Bearer " + till + "\r\nContent-Type: application/x-www-form-urlencoded", "a=b");
+          for (int i = 0; i < 3 && !path.startsWith("/v1/admin/"); i++) {
+            throttled.raw(line + " HTTP/1.1\r\nAuthorization: Bearer " + throttledTill + "\r\nIdempotency-Key: t-" + i, null);
+          }
+        }
+        if (op.getRequestBody() != null) {
+          gw.raw(line + " HTTP/1.1\r\nAuthorization: Bearer " + (path.startsWith("/v1/admin/") ? TestGateway.ADMIN_TOKEN : till)
+              + "\r\nIdempotency-Key: big\r\nContent-Type: application/json\r\nContent-Length: 5000000", null);
+        }
+      }));
+      List<String> undeclared = new ArrayList<>();
+      for (TestGateway g : List.of(gw, throttled)) {
+        g.call("GET", "/metrics", null, null, null).raw().body().lines()
+            .filter(l -> l.startsWith("loyalty_http_request_duration_seconds_count{")).forEach(l -> {
+              java.util.Map<String, String> tags = new java.util.HashMap<>();
+              java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\w+)=\"([^\"]*)\"").matcher(l);
+              while (m.find()) {
+                tags.put(m.group(1), m.group(2));
+              }
+              String path = tags.get("route").replaceAll(":(\\w+)", "{$1}");
+              var item = api.getPaths().get(path);
+              var op = item == null ? null : item.readOperationsMap().get(
+                  io.swagger.v3.oas.models.PathItem.HttpMethod.valueOf(tags.get("method").equals("OTHER") ? "TRACE" : tags.get("method")));
+              if (op != null && !op.getResponses().containsKey(tags.get("status")) && !op.getResponses().containsKey("default")) {
+                undeclared.add(tags.get("method") + " " + path + " answered " + tags.get("status") + " " + tags.get("code"));
+              }
+            });
+      }
+      assertThat(undeclared).isEmpty();
+      assertThat(throttled.metric("loyalty_http_request_duration_seconds_count{code=\"rate_limited\",method=\"POST\","
+          + "route=\"/v1/purchases\",status=\"429\"}")).as("the sweep did provoke 429s").isPositive();
+    }
   }
 
   @Test
