@@ -35,6 +35,13 @@ class StartupTest {
     return new Run(process.exitValue(), output.lines().filter(l -> !l.isBlank()).toList());
   }
 
+  /** Exit 1 and exactly one line, which the caller checks further. */
+  static String oneLineFailure(Run run) {
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.lines()).as("one line").hasSize(1);
+    return run.lines().get(0);
+  }
+
   static Map<String, String> stores() {
     Map<String, String> env = new HashMap<>();
     env.put("REDIS_URL", TestStores.get().redisUrl());
@@ -48,10 +55,7 @@ class StartupTest {
     try (ServerSocket taken = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
       Map<String, String> env = stores();
       env.put("GATEWAY_PORT", Integer.toString(taken.getLocalPort()));
-      Run run = run(env);
-      assertThat(run.exit()).isEqualTo(1);
-      assertThat(run.lines()).as("one line").hasSize(1);
-      assertThat(run.lines().get(0)).startsWith("loyalty-gateway: port " + taken.getLocalPort())
+      assertThat(oneLineFailure(run(env))).startsWith("loyalty-gateway: port " + taken.getLocalPort())
           .contains("in use").contains("GATEWAY_PORT");
     }
   }
@@ -61,23 +65,15 @@ class StartupTest {
     Map<String, String> bad = stores();
     bad.put("GATEWAY_PORT", "eighty");
     bad.put("REDIS_TIMEOUT_MS", "1");
-    Run config = run(bad);
-    assertThat(config.exit()).isEqualTo(1);
-    assertThat(config.lines()).hasSize(1);
-    assertThat(config.lines().get(0)).contains("GATEWAY_PORT must be a whole number").contains("REDIS_TIMEOUT_MS");
+    assertThat(oneLineFailure(run(bad))).contains("GATEWAY_PORT must be a whole number").contains("REDIS_TIMEOUT_MS");
 
     Map<String, String> noDatabase = stores();
     noDatabase.put("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/none");
-    Run database = run(noDatabase);
-    assertThat(database.exit()).isEqualTo(1);
-    assertThat(database.lines()).hasSize(1);
-    assertThat(database.lines().get(0)).contains("DATABASE_URL").contains("127.0.0.1:1");
+    assertThat(oneLineFailure(run(noDatabase))).contains("DATABASE_URL").contains("127.0.0.1:1");
 
     Map<String, String> noToken = stores();
     noToken.remove("GATEWAY_ADMIN_TOKEN");
-    Run token = run(noToken);
-    assertThat(token.exit()).isEqualTo(1);
-    assertThat(token.lines()).containsExactly("loyalty-gateway: GATEWAY_ADMIN_TOKEN is required when REDIS_URL and "
+    assertThat(oneLineFailure(run(noToken))).isEqualTo("loyalty-gateway: GATEWAY_ADMIN_TOKEN is required when REDIS_URL and "
         + "DATABASE_URL are set (at least 16 characters, e.g. from openssl rand -hex 24)");
   }
 
