@@ -52,6 +52,8 @@ public class CodecBenchmark {
   private byte[] state;
   private byte[] event;
 
+  private MemberState member;
+
   @Setup
   public void setUp() {
     program = RulesBenchmark.program();
@@ -59,7 +61,7 @@ public class CodecBenchmark {
     requestJson = Receipts.purchase(random, UUID.randomUUID().toString(), 10, "max");
     requestBytes = requestJson.toBuffer();
     requestArray = requestBytes.getBytes();
-    MemberState member = RulesBenchmark.member(random, lots);
+    member = RulesBenchmark.member(random, lots);
     var planned = RulesBenchmark.receipt(random, 10).plan(program);
     decision = Rules.decide(member, new Command.Buy(UUID.randomUUID(), UUID.randomUUID(), "R-1",
         planned.totalMinor(), planned.eligibleMinor(), planned.lines(), Command.REDEEM_MAX, RulesBenchmark.NOW, false),
@@ -99,7 +101,7 @@ public class CodecBenchmark {
 
   @Benchmark
   public byte[] encodeEvent() {
-    return Event.encode(decision, state, null, null, null);
+    return Event.encode(member, decision, state, null, null, null);
   }
 
   @Benchmark

@@ -73,7 +73,7 @@ public class PurchasePathBenchmark {
     Pool pool = Database.pool(vertx, databaseUrl, 4);
     Clock clock = Clock.systemUTC();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    ProgramRegistry programs = new ProgramRegistry(pool);
+    ProgramRegistry programs = new ProgramRegistry(pool, clock);
     await(programs.refresh());
     Program program = Program.parse("bench-" + run, new JsonObject().put("currency", "RUB").put("expiry_days", 365)
         .put("excluded_categories", new JsonArray().add("tobacco"))

@@ -15,6 +15,10 @@ import io.loyalty.gateway.member.MemberEvictor;
 import io.loyalty.gateway.member.MemberStore;
 import io.loyalty.gateway.member.Members;
 import io.loyalty.gateway.program.ProgramRegistry;
+import io.loyalty.gateway.program.Secrets;
+import io.loyalty.gateway.report.ReportRoutes;
+import io.loyalty.gateway.report.Reports;
+import io.loyalty.gateway.program.TillsSeen;
 import io.loyalty.gateway.purchase.Purchases;
 import io.loyalty.gateway.refund.Refunds;
 import io.loyalty.gateway.store.Database;
@@ -94,7 +98,7 @@ public final class Gateway {
       }
     }).compose(redis -> {
       Pool pool = Database.pool(vertx, config.databaseUrl(), config.databasePoolSize());
-      ProgramRegistry programs = new ProgramRegistry(pool);
+      ProgramRegistry programs = new ProgramRegistry(pool, clock);
       DirtyShards dirty = new DirtyShards();
       MemberStore store = new MemberStore(redis, pool, dirty, clock, config.idempotencyTtlSeconds(),
           config.writeBehindMaxBacklogEntries(), registry);
@@ -103,8 +107,10 @@ public final class Gateway {
       InFlight inFlight = new InFlight();
       Purchases purchases = new Purchases(programs, members, store, clock, inFlight);
       Refunds refunds = new Refunds(programs, store, transactions, clock, inFlight);
+      byte[] adminTokenHash = Secrets.hash(config.adminToken());
       Api.Handlers handlers = new Api.Handlers(
-          new AdminRoutes(programs, config.adminToken()),
+          new AdminRoutes(programs, adminTokenHash, pool, members),
+          new ReportRoutes(programs, adminTokenHash, new Reports(pool), clock),
           new MemberRoutes(programs, members),
           purchases,
           new Authorizations(programs, members, store, transactions, clock, inFlight),
@@ -130,6 +136,7 @@ public final class Gateway {
                   new DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER))
               .map(writeBehindId -> {
                 vertx.setPeriodic(config.configRefreshMillis(), id -> programs.refresh());
+                vertx.setPeriodic(TillsSeen.FLUSH_MILLIS, id -> programs.seen().flush());
                 new HoldSweeper(redis, store, programs, clock).start(vertx);
                 new MemberEvictor(redis, store, pool, config.memberIdleSeconds(), registry)
                     .start(vertx, config.memberEvictScanMillis());

@@ -204,7 +204,8 @@ class OpenApiContractTest extends GatewayTest {
 
   @Test
   void everyRouteIsDocumentedAndEveryDocumentedOperationIsRouted() {
-    Api.Handlers handlers = new Api.Handlers(new AdminRoutes(null, "x".repeat(16)), new MemberRoutes(null, null),
+    Api.Handlers handlers = new Api.Handlers(new AdminRoutes(null, null, null, null),
+        new io.loyalty.gateway.report.ReportRoutes(null, null, null, null), new MemberRoutes(null, null),
         new Purchases(null, null, null, null, null),
         new io.loyalty.gateway.authorization.Authorizations(null, null, null, null, null, null),
         new io.loyalty.gateway.refund.Refunds(null, null, null, null, null),

@@ -291,8 +291,8 @@ class WriteBehindTest extends GatewayTest {
     MemberState state = new MemberState(member, program, 1, points, 0, 0, 0, 0, List.of(),
         List.of(new Lot(1, points, points, at, Lot.NEVER)), List.of(), profile);
     Entry entry = new Entry(1, "adjust", points, points, 0, 0, 1, reason, at, null, null, null);
-    return Event.encode(new Decision(state, List.of(entry), List.of(), null, null), StateCodec.encode(state), null,
-        null, null);
+    return Event.encode(MemberState.enrolled(member, program, profile),
+        new Decision(state, List.of(entry), List.of(), null, null), StateCodec.encode(state), null, null, null);
   }
 
   static long[] ledgerSums(Connection sql, String member) throws Exception {

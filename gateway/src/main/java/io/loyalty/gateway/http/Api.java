@@ -29,6 +29,7 @@ public final class Api {
   /** The handlers behind the routes, one object per capability. */
   public record Handlers(
       io.loyalty.gateway.admin.AdminRoutes admin,
+      io.loyalty.gateway.report.ReportRoutes reports,
       io.loyalty.gateway.member.MemberRoutes members,
       io.loyalty.gateway.purchase.Purchases purchases,
       io.loyalty.gateway.authorization.Authorizations authorizations,
@@ -185,6 +186,16 @@ public final class Api {
         new Endpoint(HttpMethod.POST, "/v1/admin/programs/:program_id/tills", h.admin()::issueTill),
         new Endpoint(HttpMethod.DELETE, "/v1/admin/programs/:program_id/tills/:store_id/:till_id",
             h.admin()::revokeTill),
+        new Endpoint(HttpMethod.GET, "/v1/admin/programs", h.admin()::listPrograms),
+        new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/tills", h.admin()::listTills),
+        new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/members", h.admin()::findMember),
+        new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/members/:member_id/ledger",
+            h.admin()::memberLedger),
+        new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/liability", h.reports()::liability),
+        new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/liability.csv", h.reports()::liabilityCsv),
+        new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/analytics", h.reports()::analytics),
+        new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/analytics.csv", h.reports()::analyticsCsv),
+        new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/usage", h.reports()::usage),
         new Endpoint(HttpMethod.POST, "/v1/members", h.members()::enrol),
         new Endpoint(HttpMethod.GET, "/v1/members/lookup", h.members()::lookup),
         new Endpoint(HttpMethod.GET, "/v1/members/:member_id", h.members()::get),
@@ -220,7 +231,7 @@ public final class Api {
     if (response.ended()) {
       return;
     }
-    response.setStatusCode(reply.status()).putHeader("content-type", "application/json");
+    response.setStatusCode(reply.status()).putHeader("content-type", reply.contentType());
     if (reply.replayed()) {
       response.putHeader("idempotent-replayed", "true");
     }

@@ -6,6 +6,7 @@ public enum ErrorCode {
   MALFORMED_URI(400, "The path or query string is not validly percent-encoded UTF-8"),
   BAD_REQUEST(400, "The request could not be read as HTTP"),
   INVALID_FIELD(422, "One or more fields are invalid"),
+  INVALID_RANGE(422, "The date range is empty or too long"),
   IDEMPOTENCY_KEY_MISSING(400, "An Idempotency-Key header is required"),
   IDEMPOTENCY_KEY_REUSE(422, "This Idempotency-Key was used with a different request"),
   IDEMPOTENCY_KEY_IN_USE(409, "A request with this Idempotency-Key is still being processed"),

@@ -34,6 +34,7 @@ public final class Requests {
       known = programs.till(Secrets.bearer(ctx.request().getHeader("authorization")));
       if (known != null) {
         ctx.put(CALLER, known);
+        programs.seen().record(known);
       }
     }
     return known;

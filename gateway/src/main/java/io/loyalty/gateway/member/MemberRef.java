@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 /** How a request names a member: exactly one of its id, phone (E.164 after parsing) or card. */
 public record MemberRef(UUID id, String phone, String card) {
   public static final Pattern CARD = Pattern.compile("[A-Za-z0-9-]{4,64}");
+  public static final Pattern EXTERNAL_ID = Pattern.compile("[\\x21-\\x7E]{1,64}");
   static final Pattern PHONE_INPUT = Pattern.compile("[+0-9 ().-]{3,32}");
 
   /** Reads {@code {id|phone|card}}; problems go to {@code f} and the result is then null. */

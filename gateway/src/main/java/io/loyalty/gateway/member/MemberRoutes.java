@@ -3,6 +3,7 @@ package io.loyalty.gateway.member;
 import io.loyalty.gateway.http.ApiException;
 import io.loyalty.gateway.http.ErrorCode;
 import io.loyalty.gateway.http.Fields;
+import io.loyalty.gateway.http.Queries;
 import io.loyalty.gateway.http.Reply;
 import io.loyalty.gateway.http.Requests;
 import io.loyalty.gateway.program.Program;
@@ -13,12 +14,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Set;
 import java.util.UUID;
-import java.util.regex.Pattern;
 
 /** Till-facing member calls: enrol, read by id, look up by phone or card, read the ledger. */
 public final class MemberRoutes {
   public static final int MAX_LEDGER_PAGE = 200;
-  private static final Pattern EXTERNAL_ID = Pattern.compile("[\\x21-\\x7E]{1,64}");
   private static final Set<String> ENROL_FIELDS = Set.of("phone", "card", "external_id", "consents");
 
   private final ProgramRegistry programs;
@@ -38,7 +37,7 @@ public final class MemberRoutes {
     f.rejectUnknown(body, "", ENROL_FIELDS);
     String phone = MemberRef.phone(f, "", body, program);
     String card = f.text(body, "", "card", false, 64, MemberRef.CARD);
-    String externalId = f.text(body, "", "external_id", false, 64, EXTERNAL_ID);
+    String externalId = f.text(body, "", "external_id", false, 64, MemberRef.EXTERNAL_ID);
     JsonObject consents = f.object(body, "", "consents", true);
     Boolean personalData = null;
     Boolean marketing = null;
@@ -83,8 +82,8 @@ public final class MemberRoutes {
     Till till = Requests.till(ctx, programs);
     UUID id = memberId(ctx);
     Fields f = new Fields();
-    long limit = queryNumber(f, ctx, "limit", 50, 1, MAX_LEDGER_PAGE);
-    long before = queryNumber(f, ctx, "cursor", Long.MAX_VALUE, 1, Long.MAX_VALUE);
+    long limit = Queries.number(f, ctx, "limit", 50, 1, MAX_LEDGER_PAGE);
+    long before = Queries.number(f, ctx, "cursor", Long.MAX_VALUE, 1, Long.MAX_VALUE);
     f.throwIfInvalid();
     // Reading the view first proves the member belongs to this till's program (404 otherwise) and matures lots.
     return members.view(programs.requireProgram(till.programId()), id)
@@ -100,20 +99,4 @@ public final class MemberRoutes {
     return id;
   }
 
-  private static long queryNumber(Fields f, RoutingContext ctx, String name, long fallback, long min, long max) {
-    String value = ctx.queryParams().get(name);
-    if (value == null) {
-      return fallback;
-    }
-    try {
-      long number = Long.parseLong(value);
-      if (number >= min && number <= max) {
-        return number;
-      }
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    f.error(name, "must be a whole number between " + min + " and " + max);
-    return fallback;
-  }
 }

@@ -209,7 +209,7 @@ public final class MemberStore {
     if (d.changed()) {
       state = StateCodec.encode(d.state());
       boolean stored = record != NONE; // refusals are not stored: their retry is decided afresh
-      event = Event.encode(d, state, stored ? request.till() : null, stored ? request.key() : null,
+      event = Event.encode(before, d, state, stored ? request.till() : null, stored ? request.key() : null,
           stored ? record : null);
     }
     List<byte[]> args = new ArrayList<>(List.of(StateCodec.version(before.seq()), state, mode, record,

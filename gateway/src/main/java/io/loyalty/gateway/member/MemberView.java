@@ -35,6 +35,24 @@ public final class MemberView {
         .put("enrolled_at", Instant.ofEpochMilli(p.enrolledAt()).toString());
   }
 
+  /** A member as a manager sees it: as a till does, with every lot (pending first, then by expiry). */
+  public static JsonObject renderWithLots(Program program, MemberState s) {
+    JsonArray lots = new JsonArray();
+    s.pendingLots().forEach(lot -> lots.add(lot(lot, "pending")));
+    s.availableLots().forEach(lot -> lots.add(lot(lot, "available")));
+    return render(program, s).put("lots", lots);
+  }
+
+  private static JsonObject lot(Lot lot, String state) {
+    return new JsonObject()
+        .put("lot_id", lot.id())
+        .put("state", state)
+        .put("points", lot.points())
+        .put("remaining", lot.remaining())
+        .put("activates_at", Instant.ofEpochMilli(lot.activateAt()).toString())
+        .put("expires_at", lot.expireAt() == Lot.NEVER ? null : Instant.ofEpochMilli(lot.expireAt()).toString());
+  }
+
   public static JsonObject balance(long available, long pending, long held) {
     return new JsonObject().put("available", available).put("pending", pending).put("held", held);
   }

@@ -30,6 +30,7 @@ public final class Members {
       LIMIT 1""";
   static final String SELECT_ID_BY_PHONE = "SELECT id FROM members WHERE program_id = $1 AND phone = $2";
   static final String SELECT_ID_BY_CARD = "SELECT id FROM members WHERE program_id = $1 AND card = $2";
+  static final String SELECT_ID_BY_EXTERNAL_ID = "SELECT id FROM members WHERE program_id = $1 AND external_id = $2";
   static final String SELECT_LEDGER = """
       SELECT l.seq, l.kind, l.points, l.available_delta, l.pending_delta, l.held_delta, l.lot_id, l.reason,
              l.transaction_id, l.receipt_number, t.store_id, t.till_id, l.occurred_at
@@ -96,6 +97,12 @@ public final class Members {
         ids.put(indexKey, id);
       }
     });
+  }
+
+  /** The id of the member with this external id in the program, or null. */
+  public Future<UUID> byExternalId(String programId, String externalId) {
+    return pool.preparedQuery(SELECT_ID_BY_EXTERNAL_ID).execute(Tuple.of(programId, externalId))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getUUID("id"));
   }
 
   /** The member as the API shows it, matured to now (and that maturing committed); 404 unless in the program. */

@@ -41,8 +41,20 @@ public final class ProgramRegistry {
   /** The configuration version the maps were loaded at; -1 before the first load. */
   private volatile long loadedVersion = -1;
 
-  public ProgramRegistry(Pool pool) {
+  private final TillsSeen seen;
+
+  public ProgramRegistry(Pool pool, java.time.Clock clock) {
     this.pool = pool;
+    this.seen = new TillsSeen(pool, clock);
+  }
+
+  public TillsSeen seen() {
+    return seen;
+  }
+
+  /** Every program, by id. */
+  public java.util.List<Program> all() {
+    return programs.values().stream().sorted(java.util.Comparator.comparing(Program::id)).toList();
   }
 
   /**

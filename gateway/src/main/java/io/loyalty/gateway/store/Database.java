@@ -1,5 +1,6 @@
 package io.loyalty.gateway.store;
 
+import io.loyalty.gateway.report.ExpiryBackfill;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.core.net.NetClientOptions;
@@ -24,6 +25,7 @@ public final class Database {
     PgConnectOptions options = PgConnectOptions.fromUri(databaseUrl);
     Flyway.configure()
         .dataSource(jdbcUrl(options), options.getUser(), options.getPassword())
+        .javaMigrations(new ExpiryBackfill())
         .load()
         .migrate();
   }

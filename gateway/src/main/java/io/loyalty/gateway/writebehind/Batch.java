@@ -1,5 +1,6 @@
 package io.loyalty.gateway.writebehind;
 
+import io.loyalty.gateway.report.Figures;
 import io.loyalty.gateway.rules.Entry;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -8,16 +9,18 @@ import io.vertx.sqlclient.Tuple;
 import java.lang.reflect.Array;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 
 /**
- * Writes a batch of events in one transaction with two statements (arrays + unnest): one ledger row per movement,
- * the transaction record and idempotency record riding on rows of the change they belong to, and one member row
- * per member, which only moves forward in seq. Both are idempotent, so replaying any batch, in any order, is
- * harmless.
+ * Writes a batch of events in one transaction (arrays + unnest): one ledger row per movement, the transaction
+ * record and idempotency record riding on rows of the change they belong to, one member row per member, which only
+ * moves forward in seq, and the managers' {@link Figures} of the changes whose ledger rows were new. All are
+ * idempotent, so replaying any batch, in any order, is harmless.
  */
 final class Batch {
   static final String INSERT_LEDGER = """
@@ -32,18 +35,26 @@ final class Batch {
                     $15::text[], $16::text[], $17::bigint[], $18::bigint[], $19::bigint[], $20::bigint[],
                     $21::bigint[], $22::bytea[], $23::uuid[], $24::text[], $25::bytea[])
              AS u(m, s, p, k, pt, da, dpe, dh, lot, r, tx, rn, till, at, tk, ts, tot, el, red, acc, rf, rec, it, ik, ir)
-      ON CONFLICT (member_id, seq) DO NOTHING""";
+      ON CONFLICT (member_id, seq) DO NOTHING
+      RETURNING member_id, seq""";
   static final String UPSERT_MEMBERS = """
       INSERT INTO member_balances AS b (member_id, seq, available, pending, held, lifetime_spend_minor, debt, state,
-                                        updated_at)
-      SELECT m, s, a, pe, h, sp, d, st, now()
+                                        updated_at, program_id, last_purchase_at, last_redeem_at)
+      SELECT m, s, a, pe, h, sp, d, st, now(), p, timestamptz 'epoch' + lp * interval '1 millisecond',
+             timestamptz 'epoch' + lr * interval '1 millisecond'
         FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
-                    $8::bytea[]) AS u(m, s, a, pe, h, sp, d, st)
+                    $8::bytea[], $9::text[], $10::bigint[], $11::bigint[]) AS u(m, s, a, pe, h, sp, d, st, p, lp, lr)
       ON CONFLICT (member_id) DO UPDATE
          SET seq = excluded.seq, available = excluded.available, pending = excluded.pending, held = excluded.held,
              lifetime_spend_minor = excluded.lifetime_spend_minor, debt = excluded.debt, state = excluded.state,
-             updated_at = excluded.updated_at
+             updated_at = excluded.updated_at,
+             last_purchase_at = greatest(b.last_purchase_at, excluded.last_purchase_at),
+             last_redeem_at = greatest(b.last_redeem_at, excluded.last_redeem_at)
        WHERE b.seq < excluded.seq""";
+
+  /** A ledger row's key. */
+  private record RowKey(UUID member, long seq) {
+  }
 
   private static final Class<?> U = UUID.class;
   private static final Class<?> L = Long.class;
@@ -56,6 +67,7 @@ final class Batch {
   static Future<Void> write(SqlConnection conn, List<Event> events) {
     Columns ledger = new Columns(U, L, S, S, L, L, L, L, L, S, U, S, U, L, S, S, L, L, L, L, L, B, U, S, B);
     Map<UUID, Event> latest = new TreeMap<>(); // by member, so concurrent batches lock rows in one order
+    Map<UUID, long[]> lastSale = new HashMap<>(); // by member: its latest receipt, and latest with points redeemed
     for (Event event : events) {
       Map<UUID, Event.Tx> records = new HashMap<>();
       Map<UUID, Integer> lastOfTx = new HashMap<>();
@@ -83,12 +95,31 @@ final class Batch {
             idempotency ? Buffer.buffer(event.idempotencyRecord()) : null);
       }
       latest.merge(event.member(), event, (a, b) -> a.seq() >= b.seq() ? a : b);
+      Event.Sale sale = event.sale();
+      if (sale != null && sale.receipt()) {
+        long[] last = lastSale.computeIfAbsent(event.member(), m -> new long[] {Long.MIN_VALUE, Long.MIN_VALUE});
+        last[0] = Math.max(last[0], sale.at());
+        last[1] = sale.redeemedPoints() > 0 ? Math.max(last[1], sale.at()) : last[1];
+      }
     }
-    Columns members = new Columns(U, L, L, L, L, L, L, B);
-    latest.values().forEach(e -> members.add(e.member(), e.seq(), e.available(), e.pending(), e.held(),
-        e.spendMinor(), e.debt(), Buffer.buffer(e.state())));
+    Columns members = new Columns(U, L, L, L, L, L, L, B, S, L, L);
+    latest.values().forEach(e -> {
+      long[] last = lastSale.get(e.member());
+      members.add(e.member(), e.seq(), e.available(), e.pending(), e.held(), e.spendMinor(), e.debt(),
+          Buffer.buffer(e.state()), e.programId(), last == null ? null : last[0],
+          last == null || last[1] == Long.MIN_VALUE ? null : last[1]);
+    });
     return conn.preparedQuery(INSERT_LEDGER).execute(ledger.tuple())
-        .compose(r -> conn.preparedQuery(UPSERT_MEMBERS).execute(members.tuple()))
+        .compose(inserted -> {
+          Set<RowKey> rows = new HashSet<>();
+          for (io.vertx.sqlclient.Row row : inserted) {
+            rows.add(new RowKey(row.getUUID(0), row.getLong(1)));
+          }
+          // the rows of one change are inserted all or none: they are new together
+          List<Event> added = events.stream().filter(e -> !e.entries().isEmpty()
+              && rows.contains(new RowKey(e.member(), e.entries().get(0).seq()))).toList();
+          return Future.all(conn.preparedQuery(UPSERT_MEMBERS).execute(members.tuple()), Figures.add(conn, added));
+        })
         .mapEmpty();
   }
 

@@ -3,32 +3,55 @@ package io.loyalty.gateway.writebehind;
 import io.loyalty.gateway.codec.Binary;
 import io.loyalty.gateway.codec.StateCodec;
 import io.loyalty.gateway.codec.TransactionCodec;
+import io.loyalty.gateway.rules.Answer;
 import io.loyalty.gateway.rules.Decision;
 import io.loyalty.gateway.rules.Entry;
+import io.loyalty.gateway.rules.Lot;
 import io.loyalty.gateway.rules.MemberState;
+import io.loyalty.gateway.rules.Rules;
 import io.loyalty.gateway.rules.Transaction;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.UUID;
 
 /**
  * One committed change of a member, as its write-behind stream entry carries it to PostgreSQL: the member's new
  * balances and encoded state (its PostgreSQL row), the ledger entries, the transaction records it changed (with the
- * columns reports read), and the idempotency record of the request, if any. Binary, with a version byte.
+ * columns reports read), the idempotency record of the request, if any, and what the managers' figures count
+ * of it (the receipt or refund, and how the points in available lots moved by expiry day). Binary, with a version
+ * byte.
  */
 public record Event(UUID member, String programId, long seq, long available, long pending, long held, long debt,
     long spendMinor, byte[] state, UUID idempotencyTill, String idempotencyKey, byte[] idempotencyRecord,
-    List<Entry> entries, List<Tx> transactions) {
-  private static final int FORMAT = 1;
+    List<Entry> entries, List<Tx> transactions, Sale sale, List<ExpiryDelta> expiry) {
+  /** 1: before the figures (decoded with no sale and no expiry change); 2: with them. */
+  private static final int FORMAT = 2;
 
   /** A transaction record with the columns read without decoding it. */
   public record Tx(UUID id, String kind, String status, long totalMinor, long eligibleMinor, long redeemedPoints,
       long accruedPoints, long refundedMinor, byte[] record) {
   }
 
-  /** The event of a decision that changed the member; {@code encodedState} is {@link StateCodec#encode} of its state. */
-  public static byte[] encode(Decision d, byte[] encodedState, UUID idempotencyTill, String idempotencyKey,
-      byte[] idempotencyRecord) {
+  /**
+   * A receipt (a purchase, or the capture of an authorisation) or a refund, dated by the receipt (the capture, the
+   * refund) and attributed to the till the receipt was made at.
+   *
+   * @param receipt false for a refund
+   */
+  public record Sale(long at, UUID till, boolean receipt, long totalMinor, long redeemedPoints, long refundMinor) {
+  }
+
+  /** Points in available lots expiring on {@code epochDay} (UTC) moved by {@code points}. */
+  public record ExpiryDelta(long epochDay, long points) {
+  }
+
+  /**
+   * The event of a decision that changed the member from {@code before}; {@code encodedState} is
+   * {@link StateCodec#encode} of its new state.
+   */
+  public static byte[] encode(MemberState before, Decision d, byte[] encodedState, UUID idempotencyTill,
+      String idempotencyKey, byte[] idempotencyRecord) {
     MemberState s = d.state();
     Binary.Writer w = new Binary.Writer(encodedState.length + 160 * (d.entries().size() + 1));
     w.write(FORMAT).uuid(s.id()).string(s.programId()).varLong(s.seq()).varLong(s.available()).varLong(s.pending())
@@ -49,13 +72,67 @@ public record Event(UUID member, String programId, long seq, long available, lon
           .varLong(t.redeemedPoints()).varLong(t.accruedPoints()).varLong(t.refunded().totalMinor())
           .bytes(TransactionCodec.encode(t));
     }
+    Sale sale = sale(d);
+    w.bool(sale != null);
+    if (sale != null) {
+      w.varLong(sale.at()).optionalUuid(sale.till()).bool(sale.receipt()).varLong(sale.totalMinor())
+          .varLong(sale.redeemedPoints()).varLong(sale.refundMinor());
+    }
+    List<ExpiryDelta> expiry = expiryDeltas(before, d.state());
+    w.varLong(expiry.size());
+    for (ExpiryDelta e : expiry) {
+      w.varLong(e.epochDay()).varLong(e.points());
+    }
     return w.toBytes();
+  }
+
+  private static Sale sale(Decision d) {
+    if (d.answer() instanceof Answer.Purchase p) {
+      Entry e = entryOf(d, p.transactionId());
+      return e == null ? null : new Sale(e.at(), e.till(), true, p.totalMinor(), p.redeemedPoints(), 0);
+    }
+    if (d.answer() instanceof Answer.Refunded r) {
+      Entry e = entryOf(d, r.transactionId());
+      return e == null ? null : new Sale(e.at(), e.till(), false, 0, 0, r.refundedMinor());
+    }
+    return null;
+  }
+
+  private static Entry entryOf(Decision d, UUID transaction) {
+    for (Entry e : d.entries()) {
+      if (transaction.equals(e.transaction())) {
+        return e;
+      }
+    }
+    return null;
+  }
+
+  /** The change of the points in available lots, by expiry day (never-expiring lots are not counted). */
+  static List<ExpiryDelta> expiryDeltas(MemberState before, MemberState after) {
+    TreeMap<Long, Long> byDay = new TreeMap<>();
+    for (Lot lot : before.availableLots()) {
+      if (lot.expireAt() != Lot.NEVER) {
+        byDay.merge(Math.floorDiv(lot.expireAt(), Rules.DAY_MILLIS), -lot.remaining(), Long::sum);
+      }
+    }
+    for (Lot lot : after.availableLots()) {
+      if (lot.expireAt() != Lot.NEVER) {
+        byDay.merge(Math.floorDiv(lot.expireAt(), Rules.DAY_MILLIS), lot.remaining(), Long::sum);
+      }
+    }
+    List<ExpiryDelta> deltas = new ArrayList<>();
+    byDay.forEach((day, points) -> {
+      if (points != 0) {
+        deltas.add(new ExpiryDelta(day, points));
+      }
+    });
+    return deltas;
   }
 
   public static Event decode(byte[] bytes) {
     Binary.Reader r = new Binary.Reader(bytes);
     int format = r.read();
-    if (format != FORMAT) {
+    if (format != FORMAT && format != 1) {
       throw new IllegalArgumentException("write-behind event format " + format + " is not known");
     }
     UUID member = r.uuid();
@@ -87,10 +164,21 @@ public record Event(UUID member, String programId, long seq, long available, lon
       transactions.add(new Tx(r.uuid(), r.string(), r.string(), r.varLong(), r.varLong(), r.varLong(), r.varLong(),
           r.varLong(), r.bytes()));
     }
+    Sale sale = null;
+    List<ExpiryDelta> expiry = new ArrayList<>();
+    if (format >= 2) {
+      if (r.bool()) {
+        sale = new Sale(r.varLong(), r.optionalUuid(), r.bool(), r.varLong(), r.varLong(), r.varLong());
+      }
+      int x = r.count();
+      for (int i = 0; i < x; i++) {
+        expiry.add(new ExpiryDelta(r.varLong(), r.varLong()));
+      }
+    }
     if (!r.done()) {
       throw new IllegalArgumentException("write-behind event has bytes after its end");
     }
     return new Event(member, program, seq, available, pending, held, debt, spend, state, till, key, record, entries,
-        transactions);
+        transactions, sale, expiry);
   }
 }

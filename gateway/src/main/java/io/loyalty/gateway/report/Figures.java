@@ -1,0 +1,239 @@
+package io.loyalty.gateway.report;
+
+import io.loyalty.gateway.rules.Entry;
+import io.loyalty.gateway.writebehind.Event;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.DayOfWeek;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.temporal.TemporalAdjusters;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * Keeps the managers' figures (V6: program balances, points by expiry day, figures per period, transactions per
+ * till and month) up to date from the write-behind's events, in the transaction that writes their ledger rows. It
+ * is given only the events whose ledger rows that transaction inserted, so a replayed batch counts nothing twice.
+ */
+public final class Figures {
+  /** Rows per program in program_balances; a member always adds to the same one. */
+  static final int SLOTS = 8;
+
+  static final String ADD_BALANCES = """
+      INSERT INTO program_balances AS b (program_id, slot, available, pending, held)
+      SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[])
+      ON CONFLICT (program_id, slot) DO UPDATE
+         SET available = b.available + excluded.available, pending = b.pending + excluded.pending,
+             held = b.held + excluded.held""";
+  static final String ADD_EXPIRY = """
+      INSERT INTO program_expiry AS x (program_id, expire_on, points)
+      SELECT p, date 'epoch' + d::int, pt FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(p, d, pt)
+      ON CONFLICT (program_id, expire_on) DO UPDATE SET points = x.points + excluded.points""";
+  static final String ADD_TILL_MONTHS = """
+      INSERT INTO till_months AS t (program_id, month, till_ref, transactions)
+      SELECT p, date 'epoch' + d::int, tr, n FROM unnest($1::text[], $2::bigint[], $3::uuid[], $4::bigint[])
+             AS u(p, d, tr, n)
+      ON CONFLICT (program_id, month, till_ref) DO UPDATE SET transactions = t.transactions + excluded.transactions""";
+  /**
+   * Rows per (program, period, start, till or none, member): the till becomes its store (none: the whole program);
+   * a member's receipts and redemptions in the period decide whether it is counted as active, redeeming or
+   * returning for the first time; the rest adds up.
+   */
+  static final String ADD_PERIODS = """
+      WITH i AS (
+        SELECT u.p, u.per, date 'epoch' + u.d::int AS st, coalesce(t.store_id, '') AS store, u.m,
+               sum(u.rc) AS rc, sum(u.rv) AS rv, sum(u.rcp) AS rcp, sum(u.rvp) AS rvp, sum(u.acc) AS acc,
+               sum(u.red) AS red, sum(u.ex) AS ex, sum(u.rf) AS rf, sum(u.rd) AS rd
+          FROM unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[], $5::uuid[], $6::bigint[], $7::bigint[],
+                      $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[],
+                      $14::bigint[]) AS u(p, per, d, till, m, rc, rv, rcp, rvp, acc, red, ex, rf, rd)
+          LEFT JOIN tills t ON t.id = u.till
+         GROUP BY 1, 2, 3, 4, 5),
+      pm AS (
+        INSERT INTO period_members AS x (program_id, period, period_start, store_id, member_id, receipts, redemptions)
+        SELECT p, per, st, store, m, rc, rd FROM i WHERE rc > 0 OR rd > 0 ORDER BY 1, 2, 3, 4, 5
+        ON CONFLICT (program_id, period, period_start, store_id, member_id) DO UPDATE
+           SET receipts = x.receipts + excluded.receipts, redemptions = x.redemptions + excluded.redemptions
+        RETURNING program_id, period, period_start, store_id, member_id, receipts, redemptions)
+      INSERT INTO period_figures AS f (program_id, period, period_start, store_id, receipts, revenue_minor,
+                                      receipts_with_points, revenue_with_points_minor, points_accrued,
+                                      points_redeemed, points_expired, refunds_minor, members_active,
+                                      members_redeeming, repeat_members)
+      SELECT i.p, i.per, i.st, i.store, sum(i.rc), sum(i.rv), sum(i.rcp), sum(i.rvp), sum(i.acc), sum(i.red),
+             sum(i.ex), sum(i.rf),
+             count(*) FILTER (WHERE pm.receipts > 0 AND pm.receipts = i.rc),
+             count(*) FILTER (WHERE pm.redemptions > 0 AND pm.redemptions = i.rd),
+             count(*) FILTER (WHERE pm.receipts >= 2 AND pm.receipts - i.rc < 2)
+        FROM i LEFT JOIN pm ON (pm.program_id, pm.period, pm.period_start, pm.store_id, pm.member_id)
+                             = (i.p, i.per, i.st, i.store, i.m)
+       GROUP BY 1, 2, 3, 4
+       ORDER BY 1, 2, 3, 4
+      ON CONFLICT (program_id, period, period_start, store_id) DO UPDATE
+         SET receipts = f.receipts + excluded.receipts, revenue_minor = f.revenue_minor + excluded.revenue_minor,
+             receipts_with_points = f.receipts_with_points + excluded.receipts_with_points,
+             revenue_with_points_minor = f.revenue_with_points_minor + excluded.revenue_with_points_minor,
+             points_accrued = f.points_accrued + excluded.points_accrued,
+             points_redeemed = f.points_redeemed + excluded.points_redeemed,
+             points_expired = f.points_expired + excluded.points_expired,
+             refunds_minor = f.refunds_minor + excluded.refunds_minor,
+             members_active = f.members_active + excluded.members_active,
+             members_redeeming = f.members_redeeming + excluded.members_redeeming,
+             repeat_members = f.repeat_members + excluded.repeat_members""";
+
+  private Figures() {
+  }
+
+  /** Adds what {@code fresh} (events whose ledger rows were just inserted) changed to the figures. */
+  public static Future<Void> add(SqlConnection conn, List<Event> fresh) {
+    Map<List<Object>, long[]> balances = new TreeMap<>(Figures::compareKeys);
+    Map<List<Object>, long[]> expiry = new TreeMap<>(Figures::compareKeys);
+    Map<List<Object>, long[]> tills = new TreeMap<>(Figures::compareKeys);
+    Map<List<Object>, long[]> periods = new TreeMap<>(Figures::compareKeys);
+    for (Event e : fresh) {
+      long[] b = balances.computeIfAbsent(List.of(e.programId(), slot(e.member())), k -> new long[3]);
+      for (Entry entry : e.entries()) {
+        b[0] += entry.availableDelta();
+        b[1] += entry.pendingDelta();
+        b[2] += entry.heldDelta();
+        long points = switch (entry.kind()) {
+          case "accrue", "redeem", "capture", "expire" -> entry.points();
+          default -> 0;
+        };
+        if (points != 0) {
+          int figure = switch (entry.kind()) {
+            case "accrue" -> ACCRUED;
+            case "expire" -> EXPIRED;
+            default -> REDEEMED;
+          };
+          long amount = Math.abs(points);
+          if (figure == REDEEMED && points > 0) {
+            continue;
+          }
+          addToPeriods(periods, e, entry.at(), entry.till(), figure, amount);
+        }
+      }
+      for (Event.ExpiryDelta x : e.expiry()) {
+        expiry.computeIfAbsent(List.of(e.programId(), x.epochDay()), k -> new long[1])[0] += x.points();
+      }
+      Event.Sale sale = e.sale();
+      if (sale != null) {
+        if (sale.receipt()) {
+          addToPeriods(periods, e, sale.at(), sale.till(), RECEIPTS, 1);
+          addToPeriods(periods, e, sale.at(), sale.till(), REVENUE, sale.totalMinor());
+          if (sale.redeemedPoints() > 0) {
+            addToPeriods(periods, e, sale.at(), sale.till(), RECEIPTS_WITH_POINTS, 1);
+            addToPeriods(periods, e, sale.at(), sale.till(), REVENUE_WITH_POINTS, sale.totalMinor());
+            addToPeriods(periods, e, sale.at(), sale.till(), REDEMPTIONS, 1);
+          }
+        } else {
+          addToPeriods(periods, e, sale.at(), sale.till(), REFUNDS, sale.refundMinor());
+        }
+      }
+      UUID till = e.idempotencyTill() != null ? e.idempotencyTill() : sale == null ? null : sale.till();
+      if (till != null) {
+        long at = sale != null ? sale.at() : e.entries().get(e.entries().size() - 1).at();
+        long month = day(at).withDayOfMonth(1).toEpochDay();
+        tills.computeIfAbsent(List.of(e.programId(), month, till), k -> new long[1])[0]++;
+      }
+    }
+    List<Future<?>> writes = new ArrayList<>();
+    if (!balances.isEmpty()) {
+      writes.add(conn.preparedQuery(ADD_BALANCES).execute(columns(balances, String.class, Integer.class)));
+    }
+    if (!expiry.isEmpty()) {
+      writes.add(conn.preparedQuery(ADD_EXPIRY).execute(columns(expiry, String.class, Long.class)));
+    }
+    if (!tills.isEmpty()) {
+      writes.add(conn.preparedQuery(ADD_TILL_MONTHS).execute(columns(tills, String.class, Long.class, UUID.class)));
+    }
+    if (!periods.isEmpty()) {
+      writes.add(conn.preparedQuery(ADD_PERIODS).execute(
+          columns(periods, String.class, String.class, Long.class, UUID.class, UUID.class)));
+    }
+    return Future.all(writes).mapEmpty();
+  }
+
+  // the figures of a period row, in ADD_PERIODS' order
+  private static final int RECEIPTS = 0;
+  private static final int REVENUE = 1;
+  private static final int RECEIPTS_WITH_POINTS = 2;
+  private static final int REVENUE_WITH_POINTS = 3;
+  private static final int ACCRUED = 4;
+  private static final int REDEEMED = 5;
+  private static final int EXPIRED = 6;
+  private static final int REFUNDS = 7;
+  private static final int REDEMPTIONS = 8;
+  private static final int PERIOD_FIGURES = 9;
+
+  /** Adds to the member's day, week and month of the program, and its month at the till's store. */
+  private static void addToPeriods(Map<List<Object>, long[]> periods, Event e, long at, UUID till, int figure,
+      long amount) {
+    LocalDate day = day(at);
+    long month = day.withDayOfMonth(1).toEpochDay();
+    add(periods, List.of(e.programId(), "d", day.toEpochDay(), NO_TILL, e.member()), figure, amount);
+    add(periods, List.of(e.programId(), "w", day.with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY))
+        .toEpochDay(), NO_TILL, e.member()), figure, amount);
+    add(periods, List.of(e.programId(), "m", month, NO_TILL, e.member()), figure, amount);
+    if (till != null) {
+      add(periods, List.of(e.programId(), "m", month, till, e.member()), figure, amount);
+    }
+  }
+
+  /** Stands for "no till" in a key (List.of takes no null); sent as null. */
+  private static final UUID NO_TILL = new UUID(0, 0);
+
+  private static void add(Map<List<Object>, long[]> periods, List<Object> key, int figure, long amount) {
+    periods.computeIfAbsent(key, k -> new long[PERIOD_FIGURES])[figure] += amount;
+  }
+
+  static LocalDate day(long epochMillis) {
+    return LocalDate.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneOffset.UTC);
+  }
+
+  static int slot(UUID member) {
+    return (int) Math.floorMod(member.getLeastSignificantBits(), (long) SLOTS);
+  }
+
+  /** One array parameter per key part (typed as given) and per figure, rows in key order. */
+  private static Tuple columns(Map<List<Object>, long[]> rows, Class<?>... keyTypes) {
+    int figures = rows.values().iterator().next().length;
+    List<Object[]> arrays = new ArrayList<>();
+    for (Class<?> type : keyTypes) {
+      arrays.add((Object[]) java.lang.reflect.Array.newInstance(type, rows.size()));
+    }
+    for (int f = 0; f < figures; f++) {
+      arrays.add(new Long[rows.size()]);
+    }
+    int row = 0;
+    for (Map.Entry<List<Object>, long[]> r : rows.entrySet()) {
+      for (int k = 0; k < keyTypes.length; k++) {
+        Object value = r.getKey().get(k);
+        arrays.get(k)[row] = NO_TILL.equals(value) ? null : value;
+      }
+      for (int f = 0; f < figures; f++) {
+        arrays.get(keyTypes.length + f)[row] = r.getValue()[f];
+      }
+      row++;
+    }
+    Tuple tuple = Tuple.tuple();
+    arrays.forEach(tuple::addValue);
+    return tuple;
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static int compareKeys(List<Object> a, List<Object> b) {
+    for (int i = 0; i < a.size(); i++) {
+      int c = ((Comparable) a.get(i)).compareTo(b.get(i));
+      if (c != 0) {
+        return c;
+      }
+    }
+    return 0;
+  }
+}
