@@ -50,6 +50,7 @@ public final class Api {
   /** The meter every answer is counted by; the HTTP server's invalid-request handler uses it too. */
   public static RequestMeter meter(Handlers h, PrometheusMeterRegistry registry) {
     List<String> templates = new java.util.ArrayList<>(OPERATIONAL_PATHS);
+    templates.add(io.loyalty.gateway.admin.AdminPage.PATH);
     endpoints(h).forEach(e -> templates.add(e.path()));
     return new RequestMeter(registry, templates);
   }
@@ -72,6 +73,8 @@ public final class Api {
         .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()));
     operational(router, "/openapi.yaml").handler(ctx -> ctx.response().putHeader("content-type", "application/yaml")
         .end(openApiYaml));
+
+    io.loyalty.gateway.admin.AdminPage.mount(router);
 
     BodyHandler bodies = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
     BodyHandler batches = BodyHandler.create(false).setBodyLimit(MAX_BATCH_BODY_BYTES);

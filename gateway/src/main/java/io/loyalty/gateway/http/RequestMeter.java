@@ -64,7 +64,7 @@ public final class RequestMeter {
   }
 
   /** A route handler names its template, so the common case needs no matching. */
-  static void routed(RoutingContext ctx, String template) {
+  public static void routed(RoutingContext ctx, String template) {
     ctx.put(ROUTE, template);
   }
 
