@@ -16,6 +16,7 @@ import io.loyalty.gateway.member.MemberStore;
 import io.loyalty.gateway.member.Members;
 import io.loyalty.gateway.program.ProgramRegistry;
 import io.loyalty.gateway.program.Secrets;
+import io.loyalty.gateway.report.LiabilityGauges;
 import io.loyalty.gateway.report.ReportRoutes;
 import io.loyalty.gateway.report.Reports;
 import io.loyalty.gateway.program.TillsSeen;
@@ -119,6 +120,7 @@ public final class Gateway {
       WriteBehind writeBehind = new WriteBehind(redis, pool, dirty, registry, config.writeBehindBatchSize(),
           config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis());
       RequestMeter meter = Api.meter(handlers, registry);
+      LiabilityGauges liability = new LiabilityGauges(pool, programs, registry);
       TillRateLimiter limiter = new TillRateLimiter(programs, config.tillRequestsPerSecond(), config.tillBurstRequests());
       HealthChecks readiness = HealthChecks.create(vertx)
           .register("redis", HEALTH_TIMEOUT_MILLIS, p -> redis.call(c -> c.ping())
@@ -128,7 +130,7 @@ public final class Gateway {
       // listen first: if the address cannot be had, nothing else has started
       return programs.refresh()
           .compose(v -> vertx.deployVerticle(() -> new ApiVerticle(config,
-                  v2 -> Api.router(v2, handlers, meter, limiter, registry, readiness, openApi),
+                  v2 -> Api.router(v2, handlers, meter, limiter, registry, liability::sample, readiness, openApi),
                   request -> Api.invalidRequest(request, meter)),
               new DeploymentOptions().setInstances(config.eventLoops()))
               .recover(e -> Future.failedFuture(listenFailure(config, e))))

@@ -207,7 +207,7 @@ class ManagerFiguresTest extends GatewayTest {
   }
 
   @Test
-  void csvHoldsTheSameFiguresAsJson() {
+  void csvAndGaugesHoldTheSameFiguresAsJson() {
     Shop shop = Shop.open(new JsonObject());
     String member = gw.member(shop.tillA());
     ok(gw.purchase(shop.tillA(), "p", TestGateway.purchase(member, "R-1", 123_400, null)));
@@ -219,6 +219,11 @@ class ManagerFiguresTest extends GatewayTest {
     assertThat(lines.get(0)).startsWith("program_id,as_of,currency,available_points,pending_points,held_points,"
         + "value_minor,expiring_d7,expiring_d30,expiring_d90,");
     assertThat(lines.get(1)).startsWith(shop.program() + ",").contains(",RUB,61,0,0,6100,");
+    // the SREs' gauges come from the same rollup
+    assertThat(gw.metric("loyalty_program_points{program=\"" + shop.program() + "\",state=\"available\"}"))
+        .isEqualTo(61);
+    assertThat(gw.metric("loyalty_program_liability_minor{currency=\"RUB\",program=\"" + shop.program() + "\"}"))
+        .isEqualTo(6100);
     List<String> days = gw.call("GET", "/v1/admin/programs/" + shop.program() + "/analytics.csv?group_by=week",
         ADMIN, null, null).raw().body().lines().toList();
     assertThat(days).hasSize(13); // a header and twelve weeks

@@ -55,8 +55,13 @@ public final class Api {
     return new RequestMeter(registry, templates);
   }
 
+  /** Longest a scrape waits for gauges read from PostgreSQL before it answers with their previous values. */
+  static final long SCRAPE_REFRESH_MILLIS = 1_000;
+
+  /** {@code refreshGauges} brings gauges sampled from a store up to date before each scrape. */
   public static Router router(Vertx vertx, Handlers h, RequestMeter meter, TillRateLimiter limiter,
-      PrometheusMeterRegistry registry, HealthChecks readiness, Buffer openApiYaml) {
+      PrometheusMeterRegistry registry, java.util.function.Supplier<Future<Void>> refreshGauges,
+      HealthChecks readiness, Buffer openApiYaml) {
     Router router = Router.router(vertx);
     router.route().handler(meter::begin); // first: every answer is counted, whoever gives it
     router.route().handler(ctx -> {
@@ -69,8 +74,10 @@ public final class Api {
     // keep in step with OPERATIONAL_PATHS; HEAD answers like GET (without the body)
     operational(router, "/health/live").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "UP")));
     operational(router, "/health/ready").handler(HealthCheckHandler.createWithHealthChecks(readiness));
-    operational(router, "/metrics").handler(ctx -> ctx.response()
-        .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape()));
+    operational(router, "/metrics").handler(ctx -> refreshGauges.get()
+        .timeout(SCRAPE_REFRESH_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)
+        .onComplete(refreshed -> ctx.response()
+            .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(registry.scrape())));
     operational(router, "/openapi.yaml").handler(ctx -> ctx.response().putHeader("content-type", "application/yaml")
         .end(openApiYaml));
 

@@ -96,6 +96,11 @@ public final class ProgramRegistry {
     });
   }
 
+  /** The program with this id, or null. */
+  public Program find(String id) {
+    return programs.get(id);
+  }
+
   public Program requireProgram(String id) {
     Program program = programs.get(id);
     if (program == null) {
