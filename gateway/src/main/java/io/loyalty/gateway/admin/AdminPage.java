@@ -51,10 +51,10 @@ public final class AdminPage {
   /** Chart.js as its WebJar (version pinned in the parent pom) holds it. */
   private static Buffer chartJs() {
     ClassLoader loader = AdminPage.class.getClassLoader();
-    try (InputStream pom = loader.getResourceAsStream("META-INF/maven/org.webjars.npm/chart.js/pom.properties")) {
+    try (InputStream versions = loader.getResourceAsStream("versions.properties")) {
       Properties properties = new Properties();
-      properties.load(pom);
-      try (InputStream js = loader.getResourceAsStream(WEBJAR + properties.getProperty("version") + "/dist/chart.umd.js")) {
+      properties.load(versions);
+      try (InputStream js = loader.getResourceAsStream(WEBJAR + properties.getProperty("chartjs") + "/dist/chart.umd.js")) {
         return Buffer.buffer(js.readAllBytes());
       }
     } catch (IOException | NullPointerException e) {
