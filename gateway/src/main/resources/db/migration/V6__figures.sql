@@ -5,18 +5,39 @@
 
 -- The program's balances, as the sum of every member's. Several rows per program (slot = a hash of the member),
 -- so concurrent write-behind transactions rarely wait for each other; a read sums them.
+-- positive_points and members_with_points count members with available > 0 only (a negative balance is a debt,
+-- not points owed), so inactive points need only the few members who redeemed recently subtracted from them.
 CREATE TABLE program_balances (
-    program_id  text   NOT NULL,
-    slot        int    NOT NULL,
-    available   bigint NOT NULL,
-    pending     bigint NOT NULL,
-    held        bigint NOT NULL,
+    program_id           text   NOT NULL,
+    slot                 int    NOT NULL,
+    available            bigint NOT NULL,
+    pending              bigint NOT NULL,
+    held                 bigint NOT NULL,
+    positive_points      bigint NOT NULL,
+    members_with_points  bigint NOT NULL,
     PRIMARY KEY (program_id, slot)
 );
-INSERT INTO program_balances (program_id, slot, available, pending, held)
-SELECT m.program_id, 0, sum(b.available), sum(b.pending), sum(b.held)
+INSERT INTO program_balances (program_id, slot, available, pending, held, positive_points, members_with_points)
+SELECT m.program_id, 0, sum(b.available), sum(b.pending), sum(b.held), sum(greatest(b.available, 0)),
+       count(*) FILTER (WHERE b.available > 0)
   FROM member_balances b JOIN members m ON m.id = b.member_id
  GROUP BY m.program_id;
+
+-- Members per program, counted as they are enrolled (members are never deleted).
+CREATE TABLE program_members (
+    program_id  text PRIMARY KEY,
+    members     bigint NOT NULL
+);
+INSERT INTO program_members (program_id, members) SELECT program_id, count(*) FROM members GROUP BY program_id;
+CREATE FUNCTION count_members() RETURNS trigger AS $$
+BEGIN
+  INSERT INTO program_members AS p (program_id, members)
+  SELECT program_id, count(*) FROM enrolled GROUP BY program_id ORDER BY program_id
+  ON CONFLICT (program_id) DO UPDATE SET members = p.members + excluded.members;
+  RETURN NULL;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER members_counted AFTER INSERT ON members REFERENCING NEW TABLE AS enrolled
+  FOR EACH STATEMENT EXECUTE FUNCTION count_members();
 
 -- Points in available lots, by the UTC day they expire (the lots live in member_balances.state; a Java
 -- migration, V6_1, fills this from the states already there).
@@ -93,5 +114,5 @@ UPDATE member_balances b
  WHERE l.member_id = b.member_id;
 ALTER TABLE member_balances ALTER COLUMN program_id SET NOT NULL;
 CREATE INDEX member_balances_purchase ON member_balances (program_id, last_purchase_at);
-CREATE INDEX member_balances_unredeemed ON member_balances (program_id, last_redeem_at NULLS FIRST)
+CREATE INDEX member_balances_redeemed ON member_balances (program_id, last_redeem_at)
     INCLUDE (available) WHERE available > 0;

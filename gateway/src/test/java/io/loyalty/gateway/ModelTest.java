@@ -60,6 +60,12 @@ class ModelTest {
         assertThat(ledger).as("ledger of " + m.id).containsExactly(m.available, 0, m.held());
       }
     }
+    // the managers' liability, kept from the same batches, says what the members' balances say
+    JsonObject liability = gw.call("GET", "/v1/admin/programs/" + world.program + "/liability",
+        TestGateway.ADMIN_TOKEN, null, null).json();
+    assertThat(liability.getLong("available_points")).isEqualTo(world.members.stream().mapToLong(m -> m.available).sum());
+    assertThat(liability.getLong("held_points")).isEqualTo(world.members.stream().mapToLong(Member::held).sum());
+    assertThat(liability.getLong("members_total")).isEqualTo(world.members.size());
     gw.awaitDrained();
     gw.restart(() -> gw.redis().flushall());
     for (Member m : world.members) {
@@ -145,7 +151,8 @@ class ModelTest {
   }
 
   static final class World {
-    final String till = gw.till(gw.program(new JsonObject().put("hold_ttl_seconds", 60)));
+    final String program = gw.program(new JsonObject().put("hold_ttl_seconds", 60));
+    final String till = gw.till(program);
     final List<Member> members = new ArrayList<>();
     final List<Hold> holds = new ArrayList<>();
     final List<Bought> bought = new ArrayList<>();

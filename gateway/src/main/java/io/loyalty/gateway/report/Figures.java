@@ -26,11 +26,14 @@ public final class Figures {
   static final int SLOTS = 8;
 
   static final String ADD_BALANCES = """
-      INSERT INTO program_balances AS b (program_id, slot, available, pending, held)
-      SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[])
+      INSERT INTO program_balances AS b (program_id, slot, available, pending, held, positive_points,
+                                         members_with_points)
+      SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[],
+                           $7::bigint[])
       ON CONFLICT (program_id, slot) DO UPDATE
          SET available = b.available + excluded.available, pending = b.pending + excluded.pending,
-             held = b.held + excluded.held""";
+             held = b.held + excluded.held, positive_points = b.positive_points + excluded.positive_points,
+             members_with_points = b.members_with_points + excluded.members_with_points""";
   static final String ADD_EXPIRY = """
       INSERT INTO program_expiry AS x (program_id, expire_on, points)
       SELECT p, date 'epoch' + d::int, pt FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(p, d, pt)
@@ -96,8 +99,10 @@ public final class Figures {
     Map<List<Object>, long[]> tills = new TreeMap<>(Figures::compareKeys);
     Map<List<Object>, long[]> periods = new TreeMap<>(Figures::compareKeys);
     for (Event e : fresh) {
-      long[] b = balances.computeIfAbsent(List.of(e.programId(), slot(e.member())), k -> new long[3]);
+      long[] b = balances.computeIfAbsent(List.of(e.programId(), slot(e.member())), k -> new long[5]);
+      long availableBefore = e.available();
       for (Entry entry : e.entries()) {
+        availableBefore -= entry.availableDelta();
         b[0] += entry.availableDelta();
         b[1] += entry.pendingDelta();
         b[2] += entry.heldDelta();
@@ -118,6 +123,8 @@ public final class Figures {
           addToPeriods(periods, e, entry.at(), entry.till(), figure, amount);
         }
       }
+      b[3] += Math.max(e.available(), 0) - Math.max(availableBefore, 0);
+      b[4] += (e.available() > 0 ? 1 : 0) - (availableBefore > 0 ? 1 : 0);
       for (Event.ExpiryDelta x : e.expiry()) {
         expiry.computeIfAbsent(List.of(e.programId(), x.epochDay()), k -> new long[1])[0] += x.points();
       }

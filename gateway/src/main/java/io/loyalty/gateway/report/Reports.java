@@ -23,21 +23,25 @@ import java.util.Map;
  */
 public final class Reports {
   static final String SELECT_BALANCES = """
-      SELECT coalesce(sum(available), 0), coalesce(sum(pending), 0), coalesce(sum(held), 0)
+      SELECT coalesce(sum(available), 0), coalesce(sum(pending), 0), coalesce(sum(held), 0),
+             coalesce(sum(positive_points), 0), coalesce(sum(members_with_points), 0),
+             (SELECT coalesce(max(members), 0) FROM program_members WHERE program_id = $1)
         FROM program_balances WHERE program_id = $1""";
   static final String SELECT_EXPIRING = """
       SELECT coalesce(sum(points) FILTER (WHERE expire_on < $2::date + 7), 0),
              coalesce(sum(points) FILTER (WHERE expire_on < $2::date + 30), 0),
              coalesce(sum(points), 0)
         FROM program_expiry WHERE program_id = $1 AND expire_on >= $2::date AND expire_on < $2::date + 90""";
-  /** Members with points and no redemption since the cutoff (or ever): index member_balances_unredeemed. */
-  static final String SELECT_INACTIVE = """
+  /**
+   * Members with points who redeemed since the cutoff (index member_balances_redeemed: the recent few); the others
+   * with points are the inactive ones.
+   */
+  static final String SELECT_REDEEMED_SINCE = """
       SELECT coalesce(sum(available), 0), count(*) FROM member_balances
-       WHERE program_id = $1 AND available > 0 AND (last_redeem_at IS NULL OR last_redeem_at < $2)""";
+       WHERE program_id = $1 AND available > 0 AND last_redeem_at >= $2""";
   /** Members with a purchase since the cutoff: index member_balances_purchase; the rest are dormant. */
   static final String SELECT_RECENT_BUYERS =
       "SELECT count(*) FROM member_balances WHERE program_id = $1 AND last_purchase_at >= $2";
-  static final String COUNT_MEMBERS = "SELECT count(*) FROM members WHERE program_id = $1";
   static final String SELECT_PERIODS = """
       SELECT period_start, store_id, receipts, revenue_minor, receipts_with_points, revenue_with_points_minor,
              points_accrued, points_redeemed, points_expired, refunds_minor, members_active, members_redeeming,
@@ -94,13 +98,12 @@ public final class Reports {
     var cutoff = today.minusDays(inactiveAfterDays).atStartOfDay().atOffset(ZoneOffset.UTC);
     Future<Row> balances = one(SELECT_BALANCES, byProgram);
     Future<Row> expiring = one(SELECT_EXPIRING, Tuple.of(program.id(), today));
-    Future<Row> inactive = one(SELECT_INACTIVE, Tuple.of(program.id(), cutoff));
+    Future<Row> redeemed = one(SELECT_REDEEMED_SINCE, Tuple.of(program.id(), cutoff));
     Future<Row> recent = one(SELECT_RECENT_BUYERS, Tuple.of(program.id(), cutoff));
-    Future<Row> members = one(COUNT_MEMBERS, byProgram);
-    return Future.all(balances, expiring, inactive, recent, members).map(done -> {
+    return Future.all(balances, expiring, redeemed, recent).map(done -> {
       Row b = balances.result();
       long available = b.getLong(0);
-      long total = members.result().getLong(0);
+      long total = b.getLong(5);
       return new JsonObject()
           .put("program_id", program.id())
           .put("as_of", today.toString())
@@ -115,8 +118,8 @@ public final class Reports {
               .put("d90", expiring.result().getLong(2)))
           .put("inactive_after_days", inactiveAfterDays)
           .put("inactive", new JsonObject()
-              .put("points", inactive.result().getLong(0))
-              .put("members", inactive.result().getLong(1)))
+              .put("points", b.getLong(3) - redeemed.result().getLong(0))
+              .put("members", b.getLong(4) - redeemed.result().getLong(1)))
           .put("dormant_members", total - recent.result().getLong(0))
           .put("members_total", total);
     });
