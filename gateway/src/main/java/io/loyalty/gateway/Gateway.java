@@ -187,7 +187,8 @@ public final class Gateway {
       return new StartupException("GATEWAY_HOST " + config.httpHost() + " is not an address of this machine: use "
           + "127.0.0.1 (this machine only) or 0.0.0.0 (every interface)", e);
     }
-    return new StartupException("could not listen on " + config.httpHost() + ":" + config.httpPort() + ": " + message, e);
+    return new StartupException("the HTTP server could not start on " + config.httpHost() + ":" + config.httpPort()
+        + ": " + message, e);
   }
 
   private static String rootMessage(Throwable e) {
