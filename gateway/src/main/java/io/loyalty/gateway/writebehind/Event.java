@@ -12,7 +12,6 @@ import io.loyalty.gateway.rules.Rules;
 import io.loyalty.gateway.rules.Transaction;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 import java.util.UUID;
 
 /**
@@ -107,27 +106,41 @@ public record Event(UUID member, String programId, long seq, long available, lon
     return null;
   }
 
-  /** The change of the points in available lots, by expiry day (never-expiring lots are not counted). */
+  /**
+   * The change of the points in available lots, by expiry day (never-expiring lots are not counted). Both lists are
+   * in expiry order, so one merge pass finds the days that moved; a purchase usually moves one.
+   */
   static List<ExpiryDelta> expiryDeltas(MemberState before, MemberState after) {
-    TreeMap<Long, Long> byDay = new TreeMap<>();
-    for (Lot lot : before.availableLots()) {
-      if (lot.expireAt() != Lot.NEVER) {
-        byDay.merge(Math.floorDiv(lot.expireAt(), Rules.DAY_MILLIS), -lot.remaining(), Long::sum);
+    List<Lot> a = before.availableLots();
+    List<Lot> b = after.availableLots();
+    List<ExpiryDelta> deltas = new ArrayList<>(2);
+    int i = 0;
+    int j = 0;
+    while (true) {
+      long dayA = i < a.size() ? expiryDay(a.get(i)) : Long.MAX_VALUE;
+      long dayB = j < b.size() ? expiryDay(b.get(j)) : Long.MAX_VALUE;
+      long day = Math.min(dayA, dayB);
+      if (day == Long.MAX_VALUE) {
+        return deltas;
       }
-    }
-    for (Lot lot : after.availableLots()) {
-      if (lot.expireAt() != Lot.NEVER) {
-        byDay.merge(Math.floorDiv(lot.expireAt(), Rules.DAY_MILLIS), lot.remaining(), Long::sum);
+      long points = 0;
+      for (; i < a.size() && expiryDay(a.get(i)) == day; i++) {
+        points -= a.get(i).remaining();
       }
-    }
-    List<ExpiryDelta> deltas = new ArrayList<>();
-    byDay.forEach((day, points) -> {
+      for (; j < b.size() && expiryDay(b.get(j)) == day; j++) {
+        points += b.get(j).remaining();
+      }
       if (points != 0) {
         deltas.add(new ExpiryDelta(day, points));
       }
-    });
-    return deltas;
+    }
   }
+
+  /** A lot's UTC expiry day; {@link Long#MAX_VALUE} (sorted last, never counted) for one that never expires. */
+  private static long expiryDay(Lot lot) {
+    return lot.expireAt() == Lot.NEVER ? Long.MAX_VALUE : Math.floorDiv(lot.expireAt(), Rules.DAY_MILLIS);
+  }
+
 
   public static Event decode(byte[] bytes) {
     Binary.Reader r = new Binary.Reader(bytes);
