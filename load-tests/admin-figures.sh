@@ -2,7 +2,7 @@
 # How fast the managers' figures answer on a large program: 1 000 000 members and 10 000 000 ledger rows (MEMBERS,
 # LEDGER_ROWS), with a year of rollups, generated in SQL into a fresh database on the local PostgreSQL. Then times
 # every admin read through a running gateway (curl, RUNS times each, after one warm-up) and prints the table, with
-# the plan of the slowest queries. The generated rows stand for what the write-behind would have written: members
+# the plan of the one read that is an index range. The generated rows stand for what the write-behind would have written: members
 # with balances and last purchase/redemption times, ledger rows, per-day/week/month/store figures, points by expiry
 # day, transactions per till and month. One member is enrolled and buys through the API, so member search and
 # ledger read a real one.
@@ -75,6 +75,8 @@ INSERT INTO program_balances (program_id, slot, available, pending, held, positi
 SELECT 'bench', 0, sum(available), sum(pending), sum(held), sum(greatest(available, 0)),
        count(*) FILTER (WHERE available > 0)
   FROM member_balances WHERE program_id = 'bench';
+INSERT INTO program_purchase_days (program_id, day, members)
+SELECT 'bench', (last_purchase_at AT TIME ZONE 'UTC')::date, count(*) FROM member_balances GROUP BY 1, 2;
 INSERT INTO program_expiry (program_id, expire_on, points)
 SELECT 'bench', current_date + d, (random() * 50000)::int FROM generate_series(-30, 400) d;
 INSERT INTO period_figures (program_id, period, period_start, store_id, receipts, revenue_minor, receipts_with_points,
@@ -136,8 +138,6 @@ OK=1
 echo
 psql -q "$PGHOST_URL/$DB" -c "SELECT (SELECT count(*) FROM members) AS members, (SELECT count(*) FROM ledger) AS ledger_rows,
   (SELECT count(*) FROM period_figures) AS period_figure_rows, pg_size_pretty(pg_database_size('$DB')) AS size"
-# the two liability reads that are index ranges rather than rows by key
+# the one liability read that is an index range rather than rows by key
 psql -q "$PGHOST_URL/$DB" -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT coalesce(sum(available), 0), count(*)
   FROM member_balances WHERE program_id = 'bench' AND available > 0 AND last_redeem_at >= now() - interval '90 days'"
-psql -q "$PGHOST_URL/$DB" -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT count(*) FROM member_balances
-  WHERE program_id = 'bench' AND last_purchase_at >= now() - interval '90 days'"

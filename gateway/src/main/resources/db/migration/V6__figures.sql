@@ -113,6 +113,19 @@ UPDATE member_balances b
           FROM ledger GROUP BY member_id) l
  WHERE l.member_id = b.member_id;
 ALTER TABLE member_balances ALTER COLUMN program_id SET NOT NULL;
-CREATE INDEX member_balances_purchase ON member_balances (program_id, last_purchase_at);
+-- What an update of last_purchase_at replaced, so the write-behind knows which day a member left.
+ALTER TABLE member_balances ADD COLUMN previous_purchase_at timestamptz;
+
+-- Members per program by the UTC day of their last purchase: dormant members are the members less those whose
+-- day is recent (a few rows, however many members).
+CREATE TABLE program_purchase_days (
+    program_id  text   NOT NULL,
+    day         date   NOT NULL,
+    members     bigint NOT NULL,
+    PRIMARY KEY (program_id, day)
+);
+INSERT INTO program_purchase_days (program_id, day, members)
+SELECT program_id, (last_purchase_at AT TIME ZONE 'UTC')::date, count(*) FROM member_balances
+ WHERE last_purchase_at IS NOT NULL GROUP BY 1, 2;
 CREATE INDEX member_balances_redeemed ON member_balances (program_id, last_redeem_at)
     INCLUDE (available) WHERE available > 0;

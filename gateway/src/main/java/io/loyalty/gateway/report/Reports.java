@@ -39,9 +39,9 @@ public final class Reports {
   static final String SELECT_REDEEMED_SINCE = """
       SELECT coalesce(sum(available), 0), count(*) FROM member_balances
        WHERE program_id = $1 AND available > 0 AND last_redeem_at >= $2""";
-  /** Members with a purchase since the cutoff: index member_balances_purchase; the rest are dormant. */
+  /** Members whose last purchase was on or after the cutoff day; the rest are dormant. */
   static final String SELECT_RECENT_BUYERS =
-      "SELECT count(*) FROM member_balances WHERE program_id = $1 AND last_purchase_at >= $2";
+      "SELECT coalesce(sum(members), 0) FROM program_purchase_days WHERE program_id = $1 AND day >= $2";
   static final String SELECT_PERIODS = """
       SELECT period_start, store_id, receipts, revenue_minor, receipts_with_points, revenue_with_points_minor,
              points_accrued, points_redeemed, points_expired, refunds_minor, members_active, members_redeeming,
@@ -99,7 +99,7 @@ public final class Reports {
     Future<Row> balances = one(SELECT_BALANCES, byProgram);
     Future<Row> expiring = one(SELECT_EXPIRING, Tuple.of(program.id(), today));
     Future<Row> redeemed = one(SELECT_REDEEMED_SINCE, Tuple.of(program.id(), cutoff));
-    Future<Row> recent = one(SELECT_RECENT_BUYERS, Tuple.of(program.id(), cutoff));
+    Future<Row> recent = one(SELECT_RECENT_BUYERS, Tuple.of(program.id(), today.minusDays(inactiveAfterDays)));
     return Future.all(balances, expiring, redeemed, recent).map(done -> {
       Row b = balances.result();
       long available = b.getLong(0);

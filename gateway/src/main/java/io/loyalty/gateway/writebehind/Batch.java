@@ -37,20 +37,37 @@ final class Batch {
              AS u(m, s, p, k, pt, da, dpe, dh, lot, r, tx, rn, till, at, tk, ts, tot, el, red, acc, rf, rec, it, ik, ir)
       ON CONFLICT (member_id, seq) DO NOTHING
       RETURNING member_id, seq""";
+  /**
+   * One row per member, forward only; and the count of members per UTC day of their last purchase (dormant members),
+   * moved by the members whose last purchase moved to another day: the UPDATE keeps the day it replaced in
+   * previous_purchase_at, so the move is exact whatever else writes the row.
+   */
   static final String UPSERT_MEMBERS = """
-      INSERT INTO member_balances AS b (member_id, seq, available, pending, held, lifetime_spend_minor, debt, state,
-                                        updated_at, program_id, last_purchase_at, last_redeem_at)
-      SELECT m, s, a, pe, h, sp, d, st, now(), p, timestamptz 'epoch' + lp * interval '1 millisecond',
-             timestamptz 'epoch' + lr * interval '1 millisecond'
-        FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
-                    $8::bytea[], $9::text[], $10::bigint[], $11::bigint[]) AS u(m, s, a, pe, h, sp, d, st, p, lp, lr)
-      ON CONFLICT (member_id) DO UPDATE
-         SET seq = excluded.seq, available = excluded.available, pending = excluded.pending, held = excluded.held,
-             lifetime_spend_minor = excluded.lifetime_spend_minor, debt = excluded.debt, state = excluded.state,
-             updated_at = excluded.updated_at,
-             last_purchase_at = greatest(b.last_purchase_at, excluded.last_purchase_at),
-             last_redeem_at = greatest(b.last_redeem_at, excluded.last_redeem_at)
-       WHERE b.seq < excluded.seq""";
+      WITH up AS (
+        INSERT INTO member_balances AS b (member_id, seq, available, pending, held, lifetime_spend_minor, debt, state,
+                                          updated_at, program_id, last_purchase_at, last_redeem_at)
+        SELECT m, s, a, pe, h, sp, d, st, now(), p, timestamptz 'epoch' + lp * interval '1 millisecond',
+               timestamptz 'epoch' + lr * interval '1 millisecond'
+          FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
+                      $8::bytea[], $9::text[], $10::bigint[], $11::bigint[]) AS u(m, s, a, pe, h, sp, d, st, p, lp, lr)
+        ON CONFLICT (member_id) DO UPDATE
+           SET seq = excluded.seq, available = excluded.available, pending = excluded.pending, held = excluded.held,
+               lifetime_spend_minor = excluded.lifetime_spend_minor, debt = excluded.debt, state = excluded.state,
+               updated_at = excluded.updated_at,
+               previous_purchase_at = b.last_purchase_at,
+               last_purchase_at = greatest(b.last_purchase_at, excluded.last_purchase_at),
+               last_redeem_at = greatest(b.last_redeem_at, excluded.last_redeem_at)
+         WHERE b.seq < excluded.seq
+        RETURNING b.program_id, (b.previous_purchase_at AT TIME ZONE 'UTC')::date AS left_day,
+                  (b.last_purchase_at AT TIME ZONE 'UTC')::date AS last_day),
+      moved AS (
+        SELECT program_id, left_day AS day, -1 AS n FROM up
+         WHERE left_day IS NOT NULL AND left_day IS DISTINCT FROM last_day
+        UNION ALL
+        SELECT program_id, last_day, 1 FROM up WHERE last_day IS NOT NULL AND left_day IS DISTINCT FROM last_day)
+      INSERT INTO program_purchase_days AS x (program_id, day, members)
+      SELECT program_id, day, sum(n) FROM moved GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2
+      ON CONFLICT (program_id, day) DO UPDATE SET members = x.members + excluded.members""";
 
   /** A ledger row's key. */
   private record RowKey(UUID member, long seq) {
