@@ -64,8 +64,7 @@ public final class AdminRoutes {
    * authenticated request (as written every few seconds, or newer if this gateway saw it).
    */
   public Future<Reply> listTills(RoutingContext ctx) {
-    Requests.admin(ctx, adminTokenHash);
-    Program program = programs.requireProgram(ctx.pathParam("program_id"));
+    Program program = Requests.adminProgram(ctx, adminTokenHash, programs);
     Fields f = new Fields();
     long limit = Queries.number(f, ctx, "limit", 100, 1, MAX_TILLS_PAGE);
     String cursor = ctx.queryParams().get("cursor");
@@ -107,8 +106,7 @@ public final class AdminRoutes {
 
   /** GET /v1/admin/programs/{program_id}/members?phone=|card=|external_id=: the member with its lots. */
   public Future<Reply> findMember(RoutingContext ctx) {
-    Requests.admin(ctx, adminTokenHash);
-    Program program = programs.requireProgram(ctx.pathParam("program_id"));
+    Program program = Requests.adminProgram(ctx, adminTokenHash, programs);
     JsonObject query = new JsonObject();
     ctx.queryParams().forEach(entry -> query.put(entry.getKey(), entry.getValue()));
     Fields f = new Fields();
@@ -134,20 +132,9 @@ public final class AdminRoutes {
 
   /** GET /v1/admin/programs/{program_id}/members/{member_id}/ledger?limit=&cursor= */
   public Future<Reply> memberLedger(RoutingContext ctx) {
-    Requests.admin(ctx, adminTokenHash);
-    Program program = programs.requireProgram(ctx.pathParam("program_id"));
-    UUID id = MemberRef.uuid(ctx.pathParam("member_id"));
-    if (id == null) {
-      throw new ApiException(ErrorCode.MEMBER_NOT_FOUND, "No such member");
-    }
-    Fields f = new Fields();
-    long limit = Queries.number(f, ctx, "limit", 50, 1, MemberRoutes.MAX_LEDGER_PAGE);
-    long before = Queries.number(f, ctx, "cursor", Long.MAX_VALUE, 1, Long.MAX_VALUE);
-    f.throwIfInvalid();
-    return members.matured(program, id)
-        .compose(member -> members.ledger(program.id(), id, before, (int) limit))
-        .map(page -> new Reply(200, page));
+    return MemberRoutes.ledgerPage(members, ctx, Requests.adminProgram(ctx, adminTokenHash, programs));
   }
+
 
   /** PUT /v1/admin/programs/{program_id} */
   public Future<Reply> putProgram(RoutingContext ctx) {
@@ -159,14 +146,12 @@ public final class AdminRoutes {
 
   /** GET /v1/admin/programs/{program_id} */
   public Future<Reply> getProgram(RoutingContext ctx) {
-    Requests.admin(ctx, adminTokenHash);
-    return Future.succeededFuture(new Reply(200, programs.requireProgram(ctx.pathParam("program_id")).toJson()));
+    return Future.succeededFuture(new Reply(200, Requests.adminProgram(ctx, adminTokenHash, programs).toJson()));
   }
 
   /** POST /v1/admin/programs/{program_id}/tills */
   public Future<Reply> issueTill(RoutingContext ctx) {
-    Requests.admin(ctx, adminTokenHash);
-    Program program = programs.requireProgram(ctx.pathParam("program_id"));
+    Program program = Requests.adminProgram(ctx, adminTokenHash, programs);
     JsonObject body = Requests.jsonBody(ctx);
     Fields f = new Fields();
     f.rejectUnknown(body, "", Set.of("store_id", "till_id"));
@@ -182,8 +167,7 @@ public final class AdminRoutes {
 
   /** DELETE /v1/admin/programs/{program_id}/tills/{store_id}/{till_id} */
   public Future<Reply> revokeTill(RoutingContext ctx) {
-    Requests.admin(ctx, adminTokenHash);
-    Program program = programs.requireProgram(ctx.pathParam("program_id"));
+    Program program = Requests.adminProgram(ctx, adminTokenHash, programs);
     String storeId = ctx.pathParam("store_id");
     String tillId = ctx.pathParam("till_id");
     return programs.revokeTill(program.id(), storeId, tillId).map(revoked -> {

@@ -191,6 +191,17 @@ public final class Api {
     return List.of(
         new Endpoint(HttpMethod.POST, "/v1/purchases", h.purchases()::purchase),
         new Endpoint(HttpMethod.POST, "/v1/authorizations", h.purchases()::authorize),
+        new Endpoint(HttpMethod.POST, "/v1/members", h.members()::enrol),
+        new Endpoint(HttpMethod.GET, "/v1/members/lookup", h.members()::lookup),
+        new Endpoint(HttpMethod.GET, "/v1/members/:member_id", h.members()::get),
+        new Endpoint(HttpMethod.GET, "/v1/members/:member_id/ledger", h.members()::ledger),
+        new Endpoint(HttpMethod.GET, "/v1/authorizations/:authorization_id", h.authorizations()::get),
+        new Endpoint(HttpMethod.POST, "/v1/authorizations/:authorization_id/capture", h.authorizations()::capture),
+        new Endpoint(HttpMethod.POST, "/v1/authorizations/:authorization_id/void",
+            h.authorizations()::voidAuthorization),
+        new Endpoint(HttpMethod.POST, "/v1/refunds", h.refunds()::refund),
+        new Endpoint(HttpMethod.POST, "/v1/batches", h.batches()::batch),
+        // the managers' calls last: a till's request never tries them
         new Endpoint(HttpMethod.PUT, "/v1/admin/programs/:program_id", h.admin()::putProgram),
         new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id", h.admin()::getProgram),
         new Endpoint(HttpMethod.POST, "/v1/admin/programs/:program_id/tills", h.admin()::issueTill),
@@ -205,17 +216,7 @@ public final class Api {
         new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/liability.csv", h.reports()::liabilityCsv),
         new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/analytics", h.reports()::analytics),
         new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/analytics.csv", h.reports()::analyticsCsv),
-        new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/usage", h.reports()::usage),
-        new Endpoint(HttpMethod.POST, "/v1/members", h.members()::enrol),
-        new Endpoint(HttpMethod.GET, "/v1/members/lookup", h.members()::lookup),
-        new Endpoint(HttpMethod.GET, "/v1/members/:member_id", h.members()::get),
-        new Endpoint(HttpMethod.GET, "/v1/members/:member_id/ledger", h.members()::ledger),
-        new Endpoint(HttpMethod.GET, "/v1/authorizations/:authorization_id", h.authorizations()::get),
-        new Endpoint(HttpMethod.POST, "/v1/authorizations/:authorization_id/capture", h.authorizations()::capture),
-        new Endpoint(HttpMethod.POST, "/v1/authorizations/:authorization_id/void",
-            h.authorizations()::voidAuthorization),
-        new Endpoint(HttpMethod.POST, "/v1/refunds", h.refunds()::refund),
-        new Endpoint(HttpMethod.POST, "/v1/batches", h.batches()::batch));
+        new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/usage", h.reports()::usage));
   }
 
   private static void route(Router router, Endpoint endpoint) {

@@ -1,5 +1,6 @@
 package io.loyalty.gateway.http;
 
+import io.loyalty.gateway.program.Program;
 import io.loyalty.gateway.program.ProgramRegistry;
 import io.loyalty.gateway.program.Secrets;
 import io.loyalty.gateway.program.Till;
@@ -45,6 +46,12 @@ public final class Requests {
     if (!Secrets.matches(Secrets.bearer(ctx.request().getHeader("authorization")), adminTokenHash)) {
       throw new ApiException(ErrorCode.UNAUTHORIZED, "Send the admin token as 'Authorization: Bearer <token>'");
     }
+  }
+
+  /** Requires the admin token (401 otherwise) and returns the program the path names (404 if none). */
+  public static Program adminProgram(RoutingContext ctx, byte[] adminTokenHash, ProgramRegistry programs) {
+    admin(ctx, adminTokenHash);
+    return programs.requireProgram(ctx.pathParam("program_id"));
   }
 
   public static JsonObject jsonBody(RoutingContext ctx) {

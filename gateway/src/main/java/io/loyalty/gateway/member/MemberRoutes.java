@@ -80,16 +80,24 @@ public final class MemberRoutes {
   /** GET /v1/members/{member_id}/ledger?limit=&cursor= */
   public Future<Reply> ledger(RoutingContext ctx) {
     Till till = Requests.till(ctx, programs);
+    return ledgerPage(members, ctx, programs.requireProgram(till.programId()));
+  }
+
+  /**
+   * A page of the ledger of the member the path names, newest first ({@code limit}, {@code cursor} from the query).
+   * Maturing the member first proves it belongs to the program (404 otherwise) and brings its lots up to date.
+   */
+  public static Future<Reply> ledgerPage(Members members, RoutingContext ctx, Program program) {
     UUID id = memberId(ctx);
     Fields f = new Fields();
     long limit = Queries.number(f, ctx, "limit", 50, 1, MAX_LEDGER_PAGE);
     long before = Queries.number(f, ctx, "cursor", Long.MAX_VALUE, 1, Long.MAX_VALUE);
     f.throwIfInvalid();
-    // Reading the view first proves the member belongs to this till's program (404 otherwise) and matures lots.
-    return members.view(programs.requireProgram(till.programId()), id)
-        .compose(member -> members.ledger(till.programId(), id, before, (int) limit))
+    return members.matured(program, id)
+        .compose(member -> members.ledger(program.id(), id, before, (int) limit))
         .map(page -> new Reply(200, page));
   }
+
 
   private static UUID memberId(RoutingContext ctx) {
     UUID id = MemberRef.uuid(ctx.pathParam("member_id"));

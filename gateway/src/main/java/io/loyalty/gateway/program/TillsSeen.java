@@ -11,8 +11,9 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * When each till last made an authenticated request: noted in memory on every request (one map write), written to
- * PostgreSQL every {@link #FLUSH_MILLIS} by {@link #flush}, so the hot path never waits for it.
+ * When each till last made an authenticated request: noted in memory on every request (one write to the till's own
+ * slot, nothing allocated once the till has one), written to PostgreSQL every {@link #FLUSH_MILLIS} by
+ * {@link #flush}, so the hot path never waits for it.
  */
 public final class TillsSeen {
   public static final long FLUSH_MILLIS = 5_000;
@@ -21,9 +22,15 @@ public final class TillsSeen {
       SELECT t, timestamptz 'epoch' + at * interval '1 millisecond' FROM unnest($1::uuid[], $2::bigint[]) AS u(t, at)
       ON CONFLICT (till_ref) DO UPDATE SET last_seen_at = greatest(s.last_seen_at, excluded.last_seen_at)""";
 
+  /** A till's last request, and the last of them written to PostgreSQL (epoch ms). */
+  private static final class Seen {
+    volatile long at;
+    volatile long written;
+  }
+
   private final Pool pool;
   private final Clock clock;
-  private final Map<UUID, Long> unwritten = new ConcurrentHashMap<>();
+  private final Map<UUID, Seen> tills = new ConcurrentHashMap<>();
 
   TillsSeen(Pool pool, Clock clock) {
     this.pool = pool;
@@ -31,34 +38,41 @@ public final class TillsSeen {
   }
 
   public void record(Till till) {
-    unwritten.put(till.ref(), clock.millis());
+    Seen seen = tills.get(till.ref());
+    if (seen == null) {
+      seen = tills.computeIfAbsent(till.ref(), ref -> new Seen());
+    }
+    seen.at = clock.millis();
   }
 
   /** The last request of a till this gateway saw and has not written yet, or null. */
   public Long unwritten(UUID till) {
-    return unwritten.get(till);
+    Seen seen = tills.get(till);
+    return seen == null || seen.at <= seen.written ? null : seen.at;
   }
 
-  /** Writes what was noted since the last flush; what fails to be written is noted again. */
+  /** Writes what was noted since the last flush; what fails to be written stays unwritten for the next. */
   public Future<Void> flush() {
-    if (unwritten.isEmpty()) {
+    List<UUID> refs = new ArrayList<>();
+    List<Long> times = new ArrayList<>();
+    List<Seen> seen = new ArrayList<>();
+    tills.forEach((ref, s) -> {
+      long at = s.at;
+      if (at > s.written) {
+        refs.add(ref);
+        times.add(at);
+        seen.add(s);
+      }
+    });
+    if (refs.isEmpty()) {
       return Future.succeededFuture();
     }
-    List<UUID> tills = new ArrayList<>();
-    List<Long> times = new ArrayList<>();
-    for (UUID till : List.copyOf(unwritten.keySet())) {
-      Long at = unwritten.remove(till);
-      if (at != null) {
-        tills.add(till);
-        times.add(at);
-      }
-    }
-    return pool.preparedQuery(UPSERT).execute(Tuple.of(tills.toArray(UUID[]::new), times.toArray(Long[]::new)))
-        .<Void>mapEmpty()
-        .onFailure(e -> {
-          for (int i = 0; i < tills.size(); i++) {
-            unwritten.merge(tills.get(i), times.get(i), Math::max);
+    return pool.preparedQuery(UPSERT).execute(Tuple.of(refs.toArray(UUID[]::new), times.toArray(Long[]::new)))
+        .map(done -> {
+          for (int i = 0; i < seen.size(); i++) {
+            seen.get(i).written = times.get(i);
           }
+          return null;
         });
   }
 }

@@ -1,9 +1,8 @@
 package io.loyalty.gateway.report;
 
 import io.loyalty.gateway.codec.StateCodec;
-import io.loyalty.gateway.rules.Lot;
 import io.loyalty.gateway.rules.MemberState;
-import io.loyalty.gateway.rules.Rules;
+import io.loyalty.gateway.writebehind.Event;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -60,12 +59,10 @@ public final class ExpiryBackfill implements JavaMigration {
             rows++;
             after = r.getString(1);
             MemberState state = StateCodec.decode(r.getBytes(3));
-            for (Lot lot : state.availableLots()) {
-              if (lot.expireAt() != Lot.NEVER) {
-                byProgram.computeIfAbsent(r.getString(2), p -> new TreeMap<>())
-                    .merge(Math.floorDiv(lot.expireAt(), Rules.DAY_MILLIS), lot.remaining(), Long::sum);
-              }
-            }
+            // what the write-behind would have added had it seen the member's lots arrive
+            MemberState none = MemberState.enrolled(state.id(), state.programId(), state.profile());
+            Map<Long, Long> days = byProgram.computeIfAbsent(r.getString(2), p -> new TreeMap<>());
+            Event.expiryDeltas(none, state).forEach(d -> days.merge(d.epochDay(), d.points(), Long::sum));
           }
         }
       }

@@ -52,15 +52,15 @@ public final class Figures {
       WITH i AS (
         SELECT u.p, u.per, date 'epoch' + u.d::int AS st, coalesce(t.store_id, '') AS store, u.m,
                sum(u.rc) AS rc, sum(u.rv) AS rv, sum(u.rcp) AS rcp, sum(u.rvp) AS rvp, sum(u.acc) AS acc,
-               sum(u.red) AS red, sum(u.ex) AS ex, sum(u.rf) AS rf, sum(u.rd) AS rd
+               sum(u.red) AS red, sum(u.ex) AS ex, sum(u.rf) AS rf
           FROM unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[], $5::uuid[], $6::bigint[], $7::bigint[],
-                      $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[],
-                      $14::bigint[]) AS u(p, per, d, till, m, rc, rv, rcp, rvp, acc, red, ex, rf, rd)
+                      $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[])
+               AS u(p, per, d, till, m, rc, rv, rcp, rvp, acc, red, ex, rf)
           LEFT JOIN tills t ON t.id = u.till
          GROUP BY 1, 2, 3, 4, 5),
       pm AS (
         INSERT INTO period_members AS x (program_id, period, period_start, store_id, member_id, receipts, redemptions)
-        SELECT p, per, st, store, m, rc, rd FROM i WHERE rc > 0 OR rd > 0 ORDER BY 1, 2, 3, 4, 5
+        SELECT p, per, st, store, m, rc, rcp FROM i WHERE rc > 0 ORDER BY 1, 2, 3, 4, 5
         ON CONFLICT (program_id, period, period_start, store_id, member_id) DO UPDATE
            SET receipts = x.receipts + excluded.receipts, redemptions = x.redemptions + excluded.redemptions
         RETURNING program_id, period, period_start, store_id, member_id, receipts, redemptions)
@@ -71,7 +71,7 @@ public final class Figures {
       SELECT i.p, i.per, i.st, i.store, sum(i.rc), sum(i.rv), sum(i.rcp), sum(i.rvp), sum(i.acc), sum(i.red),
              sum(i.ex), sum(i.rf),
              count(*) FILTER (WHERE pm.receipts > 0 AND pm.receipts = i.rc),
-             count(*) FILTER (WHERE pm.redemptions > 0 AND pm.redemptions = i.rd),
+             count(*) FILTER (WHERE pm.redemptions > 0 AND pm.redemptions = i.rcp),
              count(*) FILTER (WHERE pm.receipts >= 2 AND pm.receipts - i.rc < 2)
         FROM i LEFT JOIN pm ON (pm.program_id, pm.period, pm.period_start, pm.store_id, pm.member_id)
                              = (i.p, i.per, i.st, i.store, i.m)
@@ -106,21 +106,14 @@ public final class Figures {
         b[0] += entry.availableDelta();
         b[1] += entry.pendingDelta();
         b[2] += entry.heldDelta();
-        long points = switch (entry.kind()) {
-          case "accrue", "redeem", "capture", "expire" -> entry.points();
-          default -> 0;
+        int figure = switch (entry.kind()) {
+          case "accrue" -> ACCRUED;
+          case "expire" -> EXPIRED;
+          case "redeem", "capture" -> REDEEMED; // points paid (a capture of nothing held moves none)
+          default -> -1;
         };
-        if (points != 0) {
-          int figure = switch (entry.kind()) {
-            case "accrue" -> ACCRUED;
-            case "expire" -> EXPIRED;
-            default -> REDEEMED;
-          };
-          long amount = Math.abs(points);
-          if (figure == REDEEMED && points > 0) {
-            continue;
-          }
-          addToPeriods(periods, e, entry.at(), entry.till(), figure, amount);
+        if (figure >= 0 && entry.points() != 0) {
+          addToPeriods(periods, e, entry.at(), entry.till(), figure, Math.abs(entry.points()));
         }
       }
       b[3] += Math.max(e.available(), 0) - Math.max(availableBefore, 0);
@@ -136,7 +129,6 @@ public final class Figures {
           if (sale.redeemedPoints() > 0) {
             addToPeriods(periods, e, sale.at(), sale.till(), RECEIPTS_WITH_POINTS, 1);
             addToPeriods(periods, e, sale.at(), sale.till(), REVENUE_WITH_POINTS, sale.totalMinor());
-            addToPeriods(periods, e, sale.at(), sale.till(), REDEMPTIONS, 1);
           }
         } else {
           addToPeriods(periods, e, sale.at(), sale.till(), REFUNDS, sale.refundMinor());
@@ -175,8 +167,7 @@ public final class Figures {
   private static final int REDEEMED = 5;
   private static final int EXPIRED = 6;
   private static final int REFUNDS = 7;
-  private static final int REDEMPTIONS = 8;
-  private static final int PERIOD_FIGURES = 9;
+  private static final int PERIOD_FIGURES = 8;
 
   /** Adds to the member's day, week and month of the program, and its month at the till's store. */
   private static void addToPeriods(Map<List<Object>, long[]> periods, Event e, long at, UUID till, int figure,

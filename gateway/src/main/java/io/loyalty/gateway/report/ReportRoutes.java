@@ -132,8 +132,7 @@ public final class ReportRoutes {
   }
 
   private Program admin(RoutingContext ctx, Set<String> queryNames) {
-    Requests.admin(ctx, adminTokenHash);
-    Program program = programs.requireProgram(ctx.pathParam("program_id"));
+    Program program = Requests.adminProgram(ctx, adminTokenHash, programs);
     Fields f = new Fields();
     for (String name : ctx.queryParams().names()) {
       if (!queryNames.contains(name)) {

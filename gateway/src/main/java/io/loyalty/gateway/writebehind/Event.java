@@ -110,7 +110,7 @@ public record Event(UUID member, String programId, long seq, long available, lon
    * The change of the points in available lots, by expiry day (never-expiring lots are not counted). Both lists are
    * in expiry order, so one merge pass finds the days that moved; a purchase usually moves one.
    */
-  static List<ExpiryDelta> expiryDeltas(MemberState before, MemberState after) {
+  public static List<ExpiryDelta> expiryDeltas(MemberState before, MemberState after) {
     List<Lot> a = before.availableLots();
     List<Lot> b = after.availableLots();
     List<ExpiryDelta> deltas = new ArrayList<>(2);
@@ -140,7 +140,6 @@ public record Event(UUID member, String programId, long seq, long available, lon
   private static long expiryDay(Lot lot) {
     return lot.expireAt() == Lot.NEVER ? Long.MAX_VALUE : Math.floorDiv(lot.expireAt(), Rules.DAY_MILLIS);
   }
-
 
   public static Event decode(byte[] bytes) {
     Binary.Reader r = new Binary.Reader(bytes);
