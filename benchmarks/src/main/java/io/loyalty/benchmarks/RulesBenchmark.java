@@ -101,7 +101,7 @@ public class RulesBenchmark {
     }
     return new MemberState(UUID.randomUUID(), "bench", 10L * lots, sumAvailable, sumPending, 0, 0, 3_000_000,
         List.copyOf(pending), List.copyOf(available), List.of(),
-        new Profile("+79991234567", "CARD-0001", null, true, false, NOW - 400 * Rules.DAY_MILLIS)).check();
+        new Profile("+79991234567", "CARD-0001", null, true, false, true, NOW - 400 * Rules.DAY_MILLIS), List.of()).check();
   }
 
   static Receipt receipt(SplittableRandom random, int lines) {

@@ -118,7 +118,7 @@ public final class Gateway {
           refunds,
           new Batches(programs, purchases, refunds, clock));
       WriteBehind writeBehind = new WriteBehind(redis, pool, dirty, registry, config.writeBehindBatchSize(),
-          config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis());
+          config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis(), clock);
       RequestMeter meter = Api.meter(handlers, registry);
       LiabilityGauges liability = new LiabilityGauges(pool, programs, registry);
       TillRateLimiter limiter = new TillRateLimiter(programs, config.tillRequestsPerSecond(), config.tillBurstRequests());

@@ -9,10 +9,12 @@ import java.util.Arrays;
  */
 public final class AnswerCodec {
   public static final int FINGERPRINT_BYTES = 16;
-  private static final int PURCHASE = 1;
+  /** A purchase before second life (decoded with nothing revived). */
+  private static final int PURCHASE_V1 = 1;
   private static final int AUTHORIZED = 2;
   private static final int VOIDED = 3;
   private static final int REFUNDED = 4;
+  private static final int PURCHASE = 5;
 
   private AnswerCodec() {
   }
@@ -27,7 +29,7 @@ public final class AnswerCodec {
           .varLong(p.redeemedPoints()).varLong(p.totalMinor()).varLong(p.amountDueMinor()).varLong(p.savedMinor());
       balance(w, p.balance());
       w.varLong(p.lifetimeSpendMinor()).string(p.tier().name()).string(p.tier().next())
-          .varLong(p.tier().spendToNextMinor()).bool(p.capture());
+          .varLong(p.tier().spendToNextMinor()).bool(p.capture()).varLong(p.revivedPoints());
     } else if (answer instanceof Answer.Authorized a) {
       w.write(AUTHORIZED).uuid(a.authorizationId()).uuid(a.memberId()).varLong(a.heldPoints())
           .varLong(a.expectedAccrualPoints()).varLong(a.expiresAt());
@@ -51,9 +53,9 @@ public final class AnswerCodec {
     Binary.Reader r = new Binary.Reader(record, FINGERPRINT_BYTES);
     int kind = r.read();
     return switch (kind) {
-      case PURCHASE -> new Answer.Purchase(r.uuid(), r.uuid(), r.varLong(), r.bool(), r.varLong(), r.varLong(),
-          r.varLong(), r.varLong(), balance(r), r.varLong(), new Answer.Tier(r.string(), r.string(), r.varLong()),
-          r.bool());
+      case PURCHASE, PURCHASE_V1 -> new Answer.Purchase(r.uuid(), r.uuid(), r.varLong(), r.bool(), r.varLong(),
+          r.varLong(), r.varLong(), r.varLong(), balance(r), r.varLong(),
+          new Answer.Tier(r.string(), r.string(), r.varLong()), r.bool(), kind == PURCHASE ? r.varLong() : 0);
       case AUTHORIZED -> new Answer.Authorized(r.uuid(), r.uuid(), r.varLong(), r.varLong(), r.varLong(), balance(r));
       case VOIDED -> new Answer.Voided(r.uuid(), r.uuid(), r.varLong(), balance(r));
       case REFUNDED -> new Answer.Refunded(r.uuid(), r.uuid(), r.varLong(), r.varLong(), r.varLong(), r.varLong(),

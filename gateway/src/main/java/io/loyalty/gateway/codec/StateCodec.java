@@ -17,7 +17,8 @@ import java.util.List;
 public final class StateCodec {
   /** Bytes of the version header in front of every encoded state. */
   public static final int HEADER_BYTES = 8;
-  private static final int FORMAT = 1;
+  /** 1: before service-notice consent and second life (decoded with consent as personal data, nothing expired). */
+  private static final int FORMAT = 2;
 
   private StateCodec() {
   }
@@ -37,7 +38,7 @@ public final class StateCodec {
         .varLong(s.available()).varLong(s.pending()).varLong(s.held()).varLong(s.debt()).varLong(s.spendMinor());
     Profile p = s.profile();
     w.string(p.phone()).string(p.card()).string(p.externalId()).bool(p.personalData()).bool(p.marketing())
-        .varLong(p.enrolledAt());
+        .bool(p.serviceNotices()).varLong(p.enrolledAt());
     lots(w, s.pendingLots());
     lots(w, s.availableLots());
     w.varLong(s.authorizations().size());
@@ -54,6 +55,10 @@ public final class StateCodec {
         w.varLong(c.totalMinor()).varLong(c.redeemedPoints()).varLong(c.savedMinor()).varLong(c.accruedPoints());
       }
     }
+    w.varLong(s.expired().size());
+    for (Lot e : s.expired()) {
+      w.varLong(e.id()).varLong(e.remaining()).varLong(e.expireAt());
+    }
     return w.toBytes();
   }
 
@@ -61,7 +66,7 @@ public final class StateCodec {
     Binary.Reader r = new Binary.Reader(bytes);
     long seq = r.fixedLong();
     int format = r.read();
-    if (format != FORMAT) {
+    if (format != FORMAT && format != 1) {
       throw new IllegalArgumentException("member state format " + format + " is not known");
     }
     var id = r.uuid();
@@ -71,7 +76,13 @@ public final class StateCodec {
     long held = r.varLong();
     long debt = r.varLong();
     long spend = r.varLong();
-    Profile profile = new Profile(r.string(), r.string(), r.string(), r.bool(), r.bool(), r.varLong());
+    String phone = r.string();
+    String card = r.string();
+    String externalId = r.string();
+    boolean personalData = r.bool();
+    boolean marketing = r.bool();
+    Profile profile = new Profile(phone, card, externalId, personalData, marketing,
+        format == 1 ? personalData : r.bool(), r.varLong());
     List<Lot> pendingLots = lots(r);
     List<Lot> availableLots = lots(r);
     int n = r.count();
@@ -95,11 +106,19 @@ public final class StateCodec {
       authorizations.add(new Authorization(authId, till, receipt, occurredAt, total, eligible, lines, heldPoints, hold,
           expected, expiresAt, status, closedAt, captured));
     }
+    List<Lot> expired = new ArrayList<>();
+    int x = format == 1 ? 0 : r.count();
+    for (int i = 0; i < x; i++) {
+      long lotId = r.varLong();
+      long points = r.varLong();
+      long expireAt = r.varLong();
+      expired.add(new Lot(lotId, points, points, expireAt, expireAt));
+    }
     if (!r.done()) {
       throw new IllegalArgumentException("member state has bytes after its end");
     }
     return new MemberState(id, program, seq, available, pending, held, debt, spend, pendingLots, availableLots,
-        List.copyOf(authorizations), profile);
+        List.copyOf(authorizations), profile, List.copyOf(expired));
   }
 
   private static void lots(Binary.Writer w, List<Lot> lots) {

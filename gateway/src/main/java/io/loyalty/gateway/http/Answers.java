@@ -44,6 +44,7 @@ public final class Answers {
         g.writeNumberField("accrued_points", p.accruedPoints());
         g.writeStringField("accrued_status", p.accruedPending() ? "pending" : "available");
         g.writeNumberField("redeemed_points", p.redeemedPoints());
+        g.writeNumberField("revived_points", p.revivedPoints());
         g.writeNumberField("total_minor", p.totalMinor());
         g.writeNumberField("amount_due_minor", p.amountDueMinor());
         g.writeNumberField("saved_minor", p.savedMinor());

@@ -19,6 +19,7 @@ import java.util.UUID;
 public final class MemberRoutes {
   public static final int MAX_LEDGER_PAGE = 200;
   private static final Set<String> ENROL_FIELDS = Set.of("phone", "card", "external_id", "consents");
+  private static final Set<String> CONSENTS = Set.of("personal_data", "marketing", "service_notices");
 
   private final ProgramRegistry programs;
   private final Members members;
@@ -41,13 +42,16 @@ public final class MemberRoutes {
     JsonObject consents = f.object(body, "", "consents", true);
     Boolean personalData = null;
     Boolean marketing = null;
+    Boolean serviceNotices = null;
     if (consents != null) {
-      f.rejectUnknown(consents, "consents.", Set.of("personal_data", "marketing"));
+      f.rejectUnknown(consents, "consents.", CONSENTS);
       personalData = f.bool(consents, "consents.", "personal_data", null);
       marketing = f.bool(consents, "consents.", "marketing", null);
+      serviceNotices = f.bool(consents, "consents.", "service_notices", personalData);
     }
     f.throwIfInvalid();
-    Members.Enrolment enrolment = new Members.Enrolment(phone, card, externalId, personalData, marketing);
+    Members.Enrolment enrolment = new Members.Enrolment(phone, card, externalId, personalData, marketing,
+        serviceNotices, till.ref());
     return members.enrol(program.id(), enrolment)
         .compose(id -> members.view(program, id))
         .map(member -> new Reply(201, member));

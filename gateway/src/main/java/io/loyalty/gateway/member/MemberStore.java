@@ -45,7 +45,7 @@ import java.util.function.Function;
 public final class MemberStore {
   static final String SELECT_MEMBER = """
       SELECT m.program_id, m.phone, m.card, m.external_id, m.consent_personal_data, m.consent_marketing,
-             (extract(epoch FROM m.created_at) * 1000)::bigint AS created_ms, b.state
+             m.consent_service_notices, (extract(epoch FROM m.created_at) * 1000)::bigint AS created_ms, b.state
         FROM members m LEFT JOIN member_balances b ON b.member_id = m.id
        WHERE m.id = $1""";
   static final String SELECT_IDEMPOTENCY = """
@@ -248,7 +248,8 @@ public final class MemberStore {
       byte[] state = stored != null ? stored.getBytes() : StateCodec.encode(MemberState.enrolled(member,
           row.getString("program_id"), new Profile(row.getString("phone"), row.getString("card"),
               row.getString("external_id"), row.getBoolean("consent_personal_data"),
-              row.getBoolean("consent_marketing"), row.getLong("created_ms"))));
+              row.getBoolean("consent_marketing"), row.getBoolean("consent_service_notices"),
+              row.getLong("created_ms"))));
       List<String> keys = new ArrayList<>(List.of(Keys.member(member)));
       List<byte[]> args = new ArrayList<>(List.of(state));
       for (Row r : records.result()) {

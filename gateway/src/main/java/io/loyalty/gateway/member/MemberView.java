@@ -25,7 +25,7 @@ public final class MemberView {
         .put("phone", p.phone())
         .put("card", p.card())
         .put("external_id", p.externalId())
-        .put("consents", new JsonObject().put("personal_data", p.personalData()).put("marketing", p.marketing()))
+        .put("consents", consents(p))
         .put("tier", program.tierJson(s.spendMinor()))
         .put("balance", balance(s.available(), s.pending(), s.held()))
         .put("lifetime_spend_minor", s.spendMinor())
@@ -33,6 +33,11 @@ public final class MemberView {
             .put("points", next.remaining())
             .put("at", Instant.ofEpochMilli(next.expireAt()).toString()))
         .put("enrolled_at", Instant.ofEpochMilli(p.enrolledAt()).toString());
+  }
+
+  public static JsonObject consents(Profile p) {
+    return new JsonObject().put("personal_data", p.personalData()).put("marketing", p.marketing())
+        .put("service_notices", p.serviceNotices());
   }
 
   /** A member as a manager sees it: as a till does, with every lot (pending first, then by expiry). */

@@ -20,9 +20,16 @@ import java.util.UUID;
 
 /** Members: enrolment and lookups (PostgreSQL, indexed in Redis), views of their state, their ledger. */
 public final class Members {
+  /** The member, and its consents as the first entry of their history. */
   static final String INSERT_MEMBER = """
-      INSERT INTO members (id, program_id, phone, card, external_id, consent_personal_data, consent_marketing)
-      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING""";
+      WITH m AS (
+        INSERT INTO members (id, program_id, phone, card, external_id, consent_personal_data, consent_marketing,
+                             consent_service_notices)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING
+        RETURNING id, created_at)
+      INSERT INTO member_consents (member_id, seq, changed_at, personal_data, marketing, service_notices, source,
+                                   till_ref)
+      SELECT id, 0, created_at, $6, $7, $8, 'till', $9 FROM m""";
   static final String SELECT_CONFLICTING = """
       SELECT id FROM members WHERE program_id = $1
         AND (phone = $2 OR card IS NOT DISTINCT FROM $3 AND $3 IS NOT NULL
@@ -53,14 +60,17 @@ public final class Members {
     this.clock = clock;
   }
 
-  public record Enrolment(String phone, String card, String externalId, boolean personalData, boolean marketing) {
+  /** @param till the till that enrolled the member */
+  public record Enrolment(String phone, String card, String externalId, boolean personalData, boolean marketing,
+      boolean serviceNotices, UUID till) {
   }
 
   /** Enrols a member; fails with 409 {@code member_exists} (naming the existing member) on a duplicate. */
   public Future<UUID> enrol(String programId, Enrolment e) {
     UUID id = UUID.randomUUID();
     return pool.preparedQuery(INSERT_MEMBER)
-        .execute(Tuple.of(id, programId, e.phone(), e.card(), e.externalId(), e.personalData(), e.marketing()))
+        .execute(Tuple.of(id, programId, e.phone(), e.card(), e.externalId(), e.personalData(), e.marketing(),
+            e.serviceNotices(), e.till()))
         .compose(rows -> rows.rowCount() == 1 ? Future.succeededFuture(id)
             : pool.preparedQuery(SELECT_CONFLICTING).execute(Tuple.of(programId, e.phone(), e.card(), e.externalId()))
                 .compose(existing -> Future.failedFuture(new ApiException(ErrorCode.MEMBER_EXISTS,

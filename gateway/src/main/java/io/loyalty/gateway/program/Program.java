@@ -22,6 +22,9 @@ import java.util.regex.Pattern;
  * @param allowNegativeBalance whether a refund may claw back more points than the member has left
  * @param restoreGraceDays life given to restored points whose original lot has expired meanwhile
  * @param offlineMaxAgeDays how old an offline (batched) receipt may be
+ * @param expiryReminderDays days before a lot expires to remind the member, largest first (empty: no reminders)
+ * @param digest how often members get a balance digest
+ * @param secondLife how expired points come back at the next purchase, or null for never
  */
 public record Program(
     String id,
@@ -38,7 +41,10 @@ public record Program(
     int holdTtlSeconds,
     boolean allowNegativeBalance,
     int restoreGraceDays,
-    int offlineMaxAgeDays) {
+    int offlineMaxAgeDays,
+    List<Integer> expiryReminderDays,
+    Digest digest,
+    SecondLife secondLife) {
 
   public static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
   public static final long MAX_RATE_BP = 10_000;
@@ -48,13 +54,30 @@ public record Program(
   private static final Pattern CATEGORY = Pattern.compile("[\\p{L}\\p{N}_.-]{1,64}");
   private static final Set<String> FIELDS = Set.of("currency", "point_value_minor", "accrual_rate_bp", "accrue_on",
       "max_redeem_share_bp", "pending_days", "expiry_days", "tiers", "excluded_categories", "default_phone_region",
-      "hold_ttl_seconds", "allow_negative_balance", "restore_grace_days", "offline_max_age_days");
+      "hold_ttl_seconds", "allow_negative_balance", "restore_grace_days", "offline_max_age_days",
+      "expiry_reminder_days", "digest", "second_life");
+  public static final int MAX_REMINDERS = 5;
 
   public enum AccrueOn {
     /** Accrue on the part of the eligible amount paid with money. */
     PAID,
     /** Accrue on the whole eligible amount. */
     TOTAL
+  }
+
+  public enum Digest {
+    OFF, MONTHLY, QUARTERLY;
+
+    public String wire() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /**
+   * Points that expired within the last {@code windowDays} come back at the member's next purchase of at least
+   * {@code minReceiptMinor}: {@code shareBp} of them, as a new lot under the program's expiry.
+   */
+  public record SecondLife(int windowDays, long shareBp, long minReceiptMinor) {
   }
 
   /** A tier applies once a member's lifetime spend reaches {@code minSpendMinor}. */
@@ -110,11 +133,43 @@ public record Program(
     Boolean allowNegative = f.bool(body, "", "allow_negative_balance", false);
     Long graceDays = f.integer(body, "", "restore_grace_days", 30L, 0, 3650);
     Long offlineDays = f.integer(body, "", "offline_max_age_days", 7L, 0, 90);
+    List<Integer> reminders = parseReminders(f, f.array(body, "", "expiry_reminder_days", false, MAX_REMINDERS));
+    String digest = f.text(body, "", "digest", false, 9, Pattern.compile("off|monthly|quarterly"));
+    SecondLife secondLife = parseSecondLife(f, body.getValue("second_life") == null ? null
+        : f.object(body, "", "second_life", false));
     f.throwIfInvalid();
     return new Program(id, currency, pointValue, rate,
         accrueOn == null || accrueOn.equals("paid") ? AccrueOn.PAID : AccrueOn.TOTAL, share,
         pendingDays.intValue(), expiryDays == null ? null : expiryDays.intValue(), tiers, excluded, region,
-        holdTtl.intValue(), allowNegative, graceDays.intValue(), offlineDays.intValue());
+        holdTtl.intValue(), allowNegative, graceDays.intValue(), offlineDays.intValue(), reminders,
+        digest == null ? Digest.OFF : Digest.valueOf(digest.toUpperCase(Locale.ROOT)), secondLife);
+  }
+
+  private static List<Integer> parseReminders(Fields f, JsonArray array) {
+    TreeSet<Integer> days = new TreeSet<>(Comparator.reverseOrder());
+    if (array == null) {
+      return List.of();
+    }
+    for (int i = 0; i < array.size(); i++) {
+      if (!(array.getValue(i) instanceof Integer day) || day < 1 || day > 365) {
+        f.error("expiry_reminder_days[" + i + "]", "must be a whole number of days from 1 to 365");
+      } else if (!days.add(day)) {
+        f.error("expiry_reminder_days[" + i + "]", "is listed twice");
+      }
+    }
+    return List.copyOf(days);
+  }
+
+  private static SecondLife parseSecondLife(Fields f, JsonObject object) {
+    if (object == null) {
+      return null;
+    }
+    f.rejectUnknown(object, "second_life.", Set.of("window_days", "share_bp", "min_receipt_minor"));
+    Long window = f.integer(object, "second_life.", "window_days", null, 1, 3650);
+    Long share = f.integer(object, "second_life.", "share_bp", null, 1, 10_000);
+    Long minReceipt = f.integer(object, "second_life.", "min_receipt_minor", 0L, 0, Fields.MAX_AMOUNT_MINOR);
+    return window == null || share == null || minReceipt == null ? null
+        : new SecondLife(window.intValue(), share, minReceipt);
   }
 
   private static List<Tier> parseTiers(Fields f, JsonArray array) {
@@ -177,7 +232,11 @@ public record Program(
         .put("hold_ttl_seconds", holdTtlSeconds)
         .put("allow_negative_balance", allowNegativeBalance)
         .put("restore_grace_days", restoreGraceDays)
-        .put("offline_max_age_days", offlineMaxAgeDays);
+        .put("offline_max_age_days", offlineMaxAgeDays)
+        .put("expiry_reminder_days", new JsonArray(new ArrayList<>(expiryReminderDays)))
+        .put("digest", digest.wire())
+        .put("second_life", secondLife == null ? null : new JsonObject().put("window_days", secondLife.windowDays())
+            .put("share_bp", secondLife.shareBp()).put("min_receipt_minor", secondLife.minReceiptMinor()));
   }
 
   /** The stored form: the API form without the id (the row's key). */

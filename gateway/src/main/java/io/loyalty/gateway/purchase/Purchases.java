@@ -94,7 +94,7 @@ public final class Purchases {
     Program program = programs.requireProgram(till.programId());
     Receipt.Planned receipt = request.receipt().plan(program);
     MemberStore.Request asked = new MemberStore.Request(till.ref(), key, fingerprint);
-    return inFlight.guard(till, key, () -> memberId(program, request).compose(member -> {
+    return inFlight.guard(till, key, () -> memberId(program, till, request).compose(member -> {
       Command.Buy buy = new Command.Buy(Keys.newTransactionId(member), till.ref(), request.receipt().number(),
           receipt.totalMinor(), receipt.eligibleMinor(), receipt.lines(), request.redeemPoints(), occurredAtMillis,
           mode == Mode.AUTHORIZE);
@@ -103,7 +103,7 @@ public final class Purchases {
     }).map(outcome -> Answers.reply(201, outcome)));
   }
 
-  private Future<UUID> memberId(Program program, PurchaseRequest request) {
+  private Future<UUID> memberId(Program program, Till till, PurchaseRequest request) {
     return members.resolve(program.id(), request.member()).compose(id -> {
       if (id != null) {
         return Future.succeededFuture(id);
@@ -113,7 +113,8 @@ public final class Purchases {
             "No member with this " + (request.member().phone() != null ? "phone" : "card")
                 + "; send enroll_if_missing: true with a phone to enrol one"));
       }
-      return members.enrol(program.id(), new Members.Enrolment(request.member().phone(), null, null, false, false))
+      return members.enrol(program.id(),
+              new Members.Enrolment(request.member().phone(), null, null, false, false, false, till.ref()))
           .recover(e -> e instanceof ApiException api && api.code() == ErrorCode.MEMBER_EXISTS
               ? Future.succeededFuture(UUID.fromString(api.extensions().getString("member_id")))
               : Future.failedFuture(e));

@@ -12,10 +12,10 @@ public sealed interface Answer {
   record Tier(String name, String next, long spendToNextMinor) {
   }
 
-  /** A purchase, or the capture of an authorisation. */
+  /** A purchase, or the capture of an authorisation; {@code revivedPoints} came back by second life. */
   record Purchase(UUID transactionId, UUID memberId, long accruedPoints, boolean accruedPending, long redeemedPoints,
       long totalMinor, long amountDueMinor, long savedMinor, Balance balance, long lifetimeSpendMinor, Tier tier,
-      boolean capture) implements Answer {
+      boolean capture, long revivedPoints) implements Answer {
   }
 
   record Authorized(UUID authorizationId, UUID memberId, long heldPoints, long expectedAccrualPoints, long expiresAt,

@@ -40,6 +40,10 @@ public sealed interface Command {
   record Refund(UUID refundId, Transaction transaction, Map<String, Long> lines, long amountMinor) implements Command {
   }
 
+  /** A change of consents; null leaves one as it is. {@code till} made it, or a manager when null. */
+  record Consent(Boolean personalData, Boolean marketing, Boolean serviceNotices, UUID till) implements Command {
+  }
+
   /** Nothing but what time has done: lots activated or expired, holds expired. */
   record Mature() implements Command {
   }

@@ -14,14 +14,16 @@ import java.util.UUID;
  * @param pendingLots by activation time, then id
  * @param availableLots by expiry (never last), then id: the order points are taken in
  * @param authorizations open ones, and those closed within {@link Rules#CLOSED_KEPT_MILLIS}
+ * @param expired what expired within the program's second-life window and was not revived yet (each lot's expired
+ *     points and expiry time), oldest first; empty when the program gives no second life
  */
 public record MemberState(UUID id, String programId, long seq, long available, long pending, long held, long debt,
     long spendMinor, List<Lot> pendingLots, List<Lot> availableLots, List<Authorization> authorizations,
-    Profile profile) {
+    Profile profile, List<Lot> expired) {
 
   /** A member nothing has happened to yet. */
   public static MemberState enrolled(UUID id, String programId, Profile profile) {
-    return new MemberState(id, programId, 0, 0, 0, 0, 0, 0, List.of(), List.of(), List.of(), profile);
+    return new MemberState(id, programId, 0, 0, 0, 0, 0, 0, List.of(), List.of(), List.of(), profile, List.of());
   }
 
   public Authorization authorization(UUID authorizationId) {
@@ -47,6 +49,13 @@ public record MemberState(UUID id, String programId, long seq, long available, l
   /** The lot that expires next (never-expiring lots do not count), or null. */
   public Lot nextExpiring() {
     return availableLots.isEmpty() || availableLots.get(0).expireAt() == Lot.NEVER ? null : availableLots.get(0);
+  }
+
+  /** The earliest time time alone changes the member (a pending lot activates, an available lot expires), or null. */
+  public Long dueAt() {
+    long due = Math.min(pendingLots.isEmpty() ? Lot.NEVER : pendingLots.get(0).activateAt(),
+        availableLots.isEmpty() ? Lot.NEVER : availableLots.get(0).expireAt());
+    return due == Lot.NEVER ? null : due;
   }
 
   /** Throws {@link IllegalStateException} when an invariant does not hold. */
@@ -75,6 +84,11 @@ public record MemberState(UUID id, String programId, long seq, long available, l
     if (available + debt != availableSum || pending != pendingSum || held != heldSum) {
       fail("available " + available + " + debt " + debt + ", pending " + pending + ", held " + held
           + " against lots " + availableSum + " and " + pendingSum + ", holds " + heldSum);
+    }
+    for (Lot lot : expired) {
+      if (lot.remaining() <= 0) {
+        fail("expired record " + lot);
+      }
     }
     if (spendMinor < 0 || seq < 0) {
       fail("spend " + spendMinor + ", seq " + seq);

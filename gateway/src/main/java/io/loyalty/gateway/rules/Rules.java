@@ -30,6 +30,8 @@ public final class Rules {
   public static final long CLOSED_KEPT_MILLIS = DAY_MILLIS;
   /** At most this many closed authorisations stay in the hot state (the oldest go first). */
   static final int MAX_CLOSED_KEPT = 16;
+  /** At most this many expiries are remembered for a second life (the oldest go first). */
+  static final int MAX_EXPIRED_KEPT = 32;
   /** A member with more lots than this is a bug (lots are consolidated by day). */
   static final int MAX_LOTS = 20_000;
   private static final long BASIS_POINTS = 10_000;
@@ -51,6 +53,8 @@ public final class Rules {
       return w.voidAuthorization(voiding);
     } else if (command instanceof Command.Refund refund) {
       return w.refund(refund);
+    } else if (command instanceof Command.Consent consent) {
+      return w.consent(consent);
     }
     return w.finish(null, null);
   }
@@ -113,6 +117,8 @@ public final class Rules {
     final List<Lot> pendingLots;
     final List<Lot> availableLots;
     final List<Authorization> authorizations;
+    final List<Lot> expired;
+    Profile profile;
     final List<Entry> entries = new ArrayList<>();
     final Map<UUID, Transaction> transactions = new LinkedHashMap<>();
 
@@ -129,6 +135,8 @@ public final class Rules {
       pendingLots = new ArrayList<>(s.pendingLots());
       availableLots = new ArrayList<>(s.availableLots());
       authorizations = new ArrayList<>(s.authorizations());
+      expired = new ArrayList<>(s.expired());
+      profile = s.profile();
     }
 
     /** A transaction's part in an entry. */
@@ -168,6 +176,13 @@ public final class Rules {
         Lot lot = availableLots.remove(0);
         available -= lot.remaining();
         entry("expire", -lot.remaining(), -lot.remaining(), 0, 0, lot.id(), "Points expired", lot.expireAt(), Tx.NONE);
+        expired.add(lot);
+      }
+      // remembered for a second life only while it may still come
+      Program.SecondLife life = program.secondLife();
+      expired.removeIf(e -> life == null || e.expireAt() + life.windowDays() * DAY_MILLIS <= now);
+      while (expired.size() > MAX_EXPIRED_KEPT) {
+        expired.remove(0);
       }
       authorizations.removeIf(a -> !a.open() && a.closedAt() + CLOSED_KEPT_MILLIS <= now);
       List<Authorization> closed = authorizations.stream().filter(a -> !a.open())
@@ -193,8 +208,9 @@ public final class Rules {
         lot = accrue(accrued, buy.occurredAt(), "Accrued on receipt " + buy.receipt(), tx);
         accruedPending = findLot(pendingLots, lot) != null;
       }
+      long revived = revive(buy.totalMinor(), tx);
       spend += buy.totalMinor();
-      if (redeem == 0 && accrued == 0) {
+      if (redeem == 0 && accrued == 0 && revived == 0) {
         // nothing accrued or redeemed: still a purchase (it moves lifetime spend), so it gets a ledger entry
         entry("purchase", 0, 0, 0, 0, -1, "Purchase on receipt " + buy.receipt() + " (no points)", buy.occurredAt(), tx);
       }
@@ -203,7 +219,7 @@ public final class Rules {
           buy.eligibleMinor(), buy.totalMinor(), buy.lines(), redeem, saved, accrued, lot, redeemed, 0, 0, 0,
           Transaction.Refunded.NONE));
       return finish(new Answer.Purchase(buy.transactionId(), before.id(), accrued, accruedPending, redeem,
-          buy.totalMinor(), buy.totalMinor() - saved, saved, balance(), spend, tier(), false), null);
+          buy.totalMinor(), buy.totalMinor() - saved, saved, balance(), spend, tier(), false, revived), null);
     }
 
     Decision authorize(Command.Buy buy) {
@@ -227,6 +243,51 @@ public final class Rules {
       authorizations.add(a);
       transactions.put(a.id(), Transaction.of(program.id(), a, List.of(), -1));
       return finish(new Answer.Authorized(a.id(), before.id(), redeem, expected, expiresAt, balance()), null);
+    }
+
+    /**
+     * Second life: a receipt of at least the program's minimum brings back its share of the points that expired
+     * within the window, as a new lot under the program's expiry. Every remembered expiry is used up by it, so
+     * points come back once. Refunding the receipt later leaves them: they were the member's own points, and the
+     * refund reverses what the receipt itself accrued and redeemed.
+     */
+    long revive(long totalMinor, Tx tx) {
+      Program.SecondLife life = program.secondLife();
+      if (life == null || expired.isEmpty() || totalMinor < life.minReceiptMinor()) {
+        return 0;
+      }
+      long points = 0;
+      for (Lot e : expired) {
+        points += e.remaining();
+      }
+      expired.clear();
+      long revived = Math.multiplyExact(points, life.shareBp()) / BASIS_POINTS;
+      if (revived == 0) {
+        return 0;
+      }
+      long expireAt = program.expiryDays() == null ? Lot.NEVER : now + program.expiryDays() * DAY_MILLIS;
+      Lot lot = new Lot(seq + 1, revived, revived, now, expireAt);
+      available += revived;
+      entry("revive", revived, revived, 0, 0, lot.id(),
+          "Second life: " + revived + " of " + points + " expired points revived", now, tx);
+      makeAvailable(lot);
+      return revived;
+    }
+
+    /** A change of the member's consents; nothing is recorded when it changes none. */
+    Decision consent(Command.Consent c) {
+      Profile p = profile;
+      Profile next = new Profile(p.phone(), p.card(), p.externalId(),
+          c.personalData() == null ? p.personalData() : c.personalData(),
+          c.marketing() == null ? p.marketing() : c.marketing(),
+          c.serviceNotices() == null ? p.serviceNotices() : c.serviceNotices(), p.enrolledAt());
+      if (!next.equals(p)) {
+        profile = next;
+        entry("consent", 0, 0, 0, 0, -1, "Consents changed by " + (c.till() == null ? "a manager" : "a till")
+            + ": personal_data " + next.personalData() + ", marketing " + next.marketing() + ", service_notices "
+            + next.serviceNotices(), now, new Tx(null, null, c.till()));
+      }
+      return finish(null, null);
     }
 
     /** Most points this receipt may be paid with from this balance. */
@@ -287,8 +348,9 @@ public final class Rules {
         lot = accrue(accrued, now, "Accrued on receipt " + a.receipt(), tx);
         accruedPending = findLot(pendingLots, lot) != null;
       }
+      long revived = revive(total, tx);
       spend += total;
-      if (redeem == 0 && accrued == 0) {
+      if (redeem == 0 && accrued == 0 && revived == 0) {
         entry("capture", 0, 0, 0, 0, -1, "Captured receipt " + a.receipt() + " (no points)", now, tx);
       }
       replace(a.closed(Status.CAPTURED, now, new Authorization.Captured(total, redeem, saved, accrued)));
@@ -298,7 +360,7 @@ public final class Rules {
           c.lines() != null ? c.lines() : a.lines(), redeem, saved, accrued, lot, kept, 0, a.expectedAccrualPoints(),
           a.expiresAt(), Transaction.Refunded.NONE));
       return finish(new Answer.Purchase(a.id(), before.id(), accrued, accruedPending, redeem, total, total - saved,
-          saved, balance(), spend, tier(), true), null);
+          saved, balance(), spend, tier(), true, revived), null);
     }
 
     Decision voidAuthorization(Command.Void v) {
@@ -581,12 +643,17 @@ public final class Rules {
       // the work lists are handed over, not copied: this Work is done with them
       MemberState next = new MemberState(before.id(), before.programId(), seq, available, pending, held, debt, spend,
           Collections.unmodifiableList(pendingLots), Collections.unmodifiableList(availableLots),
-          Collections.unmodifiableList(authorizations), before.profile()).check();
+          Collections.unmodifiableList(authorizations), profile, Collections.unmodifiableList(expired)).check();
       if (!program.allowNegativeBalance() && next.debt() > before.debt()) {
         throw new IllegalStateException("member " + before.id() + ": debt grew in a program that allows none");
       }
+      int tierBefore = program.tierIndex(before.spendMinor());
+      int tierAfter = program.tierIndex(spend);
+      Decision.TierChange tierChange = tierBefore == tierAfter || entries.isEmpty() ? null
+          : new Decision.TierChange(tierBefore < 0 ? null : program.tiers().get(tierBefore).name(),
+              tierAfter < 0 ? null : program.tiers().get(tierAfter).name());
       return new Decision(next, Collections.unmodifiableList(entries), List.copyOf(transactions.values()), answer,
-          refusal);
+          refusal, tierChange);
     }
 
     static Lot findLot(List<Lot> lots, long id) {

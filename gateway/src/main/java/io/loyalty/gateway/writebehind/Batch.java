@@ -2,6 +2,8 @@ package io.loyalty.gateway.writebehind;
 
 import io.loyalty.gateway.report.Figures;
 import io.loyalty.gateway.rules.Entry;
+import io.loyalty.gateway.rules.Profile;
+import io.loyalty.gateway.webhook.Outbox;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.SqlConnection;
@@ -45,15 +47,18 @@ final class Batch {
   static final String UPSERT_MEMBERS = """
       WITH up AS (
         INSERT INTO member_balances AS b (member_id, seq, available, pending, held, lifetime_spend_minor, debt, state,
-                                          updated_at, program_id, last_purchase_at, last_redeem_at)
+                                          updated_at, program_id, last_purchase_at, last_redeem_at, due_at,
+                                          next_expiry_at)
         SELECT m, s, a, pe, h, sp, d, st, now(), p, timestamptz 'epoch' + lp * interval '1 millisecond',
-               timestamptz 'epoch' + lr * interval '1 millisecond'
+               timestamptz 'epoch' + lr * interval '1 millisecond', timestamptz 'epoch' + du * interval '1 millisecond',
+               timestamptz 'epoch' + nx * interval '1 millisecond'
           FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
-                      $8::bytea[], $9::text[], $10::bigint[], $11::bigint[]) AS u(m, s, a, pe, h, sp, d, st, p, lp, lr)
+                      $8::bytea[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[])
+               AS u(m, s, a, pe, h, sp, d, st, p, lp, lr, du, nx)
         ON CONFLICT (member_id) DO UPDATE
            SET seq = excluded.seq, available = excluded.available, pending = excluded.pending, held = excluded.held,
                lifetime_spend_minor = excluded.lifetime_spend_minor, debt = excluded.debt, state = excluded.state,
-               updated_at = excluded.updated_at,
+               updated_at = excluded.updated_at, due_at = excluded.due_at, next_expiry_at = excluded.next_expiry_at,
                previous_purchase_at = b.last_purchase_at,
                last_purchase_at = greatest(b.last_purchase_at, excluded.last_purchase_at),
                last_redeem_at = greatest(b.last_redeem_at, excluded.last_redeem_at)
@@ -69,6 +74,27 @@ final class Batch {
       SELECT program_id, day, sum(n) FROM moved GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2
       ON CONFLICT (program_id, day) DO UPDATE SET members = x.members + excluded.members""";
 
+  /**
+   * Consent changes: their history, and the member row's consents (what the scheduler's scans filter on) as the
+   * latest change left them.
+   */
+  static final String INSERT_CONSENTS = """
+      WITH c AS (
+        INSERT INTO member_consents (member_id, seq, changed_at, personal_data, marketing, service_notices, source,
+                                     till_ref)
+        SELECT m, s, timestamptz 'epoch' + at * interval '1 millisecond', pd, mk, sn,
+               CASE WHEN t IS NULL THEN 'admin' ELSE 'till' END, t
+          FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bool[], $5::bool[], $6::bool[], $7::uuid[])
+               AS u(m, s, at, pd, mk, sn, t)
+        ON CONFLICT DO NOTHING
+        RETURNING member_id, seq, personal_data, marketing, service_notices)
+      UPDATE members m
+         SET consent_personal_data = c.personal_data, consent_marketing = c.marketing,
+             consent_service_notices = c.service_notices
+        FROM (SELECT DISTINCT ON (member_id) * FROM c ORDER BY member_id, seq DESC) c
+       WHERE m.id = c.member_id
+         AND NOT EXISTS (SELECT 1 FROM member_consents x WHERE x.member_id = c.member_id AND x.seq > c.seq)""";
+
   /** A ledger row's key. */
   private record RowKey(UUID member, long seq) {
   }
@@ -81,7 +107,7 @@ final class Batch {
   private Batch() {
   }
 
-  static Future<Void> write(SqlConnection conn, List<Event> events) {
+  static Future<Void> write(SqlConnection conn, List<Event> events, long nowMillis) {
     Columns ledger = new Columns(U, L, S, S, L, L, L, L, L, S, U, S, U, L, S, S, L, L, L, L, L, B, U, S, B);
     Map<UUID, Event> latest = new TreeMap<>(); // by member, so concurrent batches lock rows in one order
     Map<UUID, long[]> lastSale = new HashMap<>(); // by member: its latest receipt, and latest with points redeemed
@@ -119,12 +145,13 @@ final class Batch {
         last[1] = sale.redeemedPoints() > 0 ? Math.max(last[1], sale.at()) : last[1];
       }
     }
-    Columns members = new Columns(U, L, L, L, L, L, L, B, S, L, L);
+    Columns members = new Columns(U, L, L, L, L, L, L, B, S, L, L, L, L);
     latest.values().forEach(e -> {
       long[] last = lastSale.get(e.member());
       members.add(e.member(), e.seq(), e.available(), e.pending(), e.held(), e.spendMinor(), e.debt(),
           Buffer.buffer(e.state()), e.programId(), last == null ? null : last[0],
-          last == null || last[1] == Long.MIN_VALUE ? null : last[1]);
+          last == null || last[1] == Long.MIN_VALUE ? null : last[1], e.dueAt() < 0 ? null : e.dueAt(),
+          e.nextExpiryAt() < 0 ? null : e.nextExpiryAt());
     });
     return conn.preparedQuery(INSERT_LEDGER).execute(ledger.tuple())
         .compose(inserted -> {
@@ -135,9 +162,26 @@ final class Batch {
           // the rows of one change are inserted all or none: they are new together
           List<Event> added = events.stream().filter(e -> !e.entries().isEmpty()
               && rows.contains(new RowKey(e.member(), e.entries().get(0).seq()))).toList();
-          return Future.all(conn.preparedQuery(UPSERT_MEMBERS).execute(members.tuple()), Figures.add(conn, added));
+          return Future.all(conn.preparedQuery(UPSERT_MEMBERS).execute(members.tuple()), Figures.add(conn, added),
+              Outbox.write(conn, Facts.of(added), nowMillis), consents(conn, added));
         })
         .mapEmpty();
+  }
+
+  private static Future<?> consents(SqlConnection conn, List<Event> added) {
+    Columns rows = new Columns(U, L, L, Boolean.class, Boolean.class, Boolean.class, U);
+    int n = 0;
+    for (Event e : added) {
+      for (Entry entry : e.entries()) {
+        if (entry.kind().equals(Facts.CONSENT)) {
+          Profile p = e.profile();
+          rows.add(e.member(), entry.seq(), entry.at(), p.personalData(), p.marketing(), p.serviceNotices(),
+              entry.till());
+          n++;
+        }
+      }
+    }
+    return n == 0 ? Future.succeededFuture() : conn.preparedQuery(INSERT_CONSENTS).execute(rows.tuple());
   }
 
   /** Column-wise arrays for one unnest statement, each typed as its SQL parameter. */

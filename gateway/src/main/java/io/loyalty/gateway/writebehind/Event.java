@@ -8,6 +8,7 @@ import io.loyalty.gateway.rules.Decision;
 import io.loyalty.gateway.rules.Entry;
 import io.loyalty.gateway.rules.Lot;
 import io.loyalty.gateway.rules.MemberState;
+import io.loyalty.gateway.rules.Profile;
 import io.loyalty.gateway.rules.Rules;
 import io.loyalty.gateway.rules.Transaction;
 import java.util.ArrayList;
@@ -18,14 +19,23 @@ import java.util.UUID;
  * One committed change of a member, as its write-behind stream entry carries it to PostgreSQL: the member's new
  * balances and encoded state (its PostgreSQL row), the ledger entries, the transaction records it changed (with the
  * columns reports read), the idempotency record of the request, if any, and what the managers' figures count
- * of it (the receipt or refund, and how the points in available lots moved by expiry day). Binary, with a version
- * byte.
+ * of it (the receipt or refund, and how the points in available lots moved by expiry day), and what the scheduler
+ * and the events about the member need (when time next changes it, its consents, a tier change). Binary, with a
+ * version byte.
+ *
+ * @param dueAt when time alone next changes the member, or -1
+ * @param nextExpiryAt when its next available lot expires, or -1
+ * @param tierChange null when the tier stayed
  */
 public record Event(UUID member, String programId, long seq, long available, long pending, long held, long debt,
     long spendMinor, byte[] state, UUID idempotencyTill, String idempotencyKey, byte[] idempotencyRecord,
-    List<Entry> entries, List<Tx> transactions, Sale sale, List<ExpiryDelta> expiry) {
-  /** 1: before the figures (decoded with no sale and no expiry change); 2: with them. */
-  private static final int FORMAT = 2;
+    List<Entry> entries, List<Tx> transactions, Sale sale, List<ExpiryDelta> expiry, long dueAt, long nextExpiryAt,
+    Profile profile, Decision.TierChange tierChange) {
+  /**
+   * 1: before the figures (decoded with no sale and no expiry change); 2: with them; 3: with the due times, the
+   * consents and the tier change (for 1 and 2 read off the state).
+   */
+  private static final int FORMAT = 3;
 
   /** A transaction record with the columns read without decoding it. */
   public record Tx(UUID id, String kind, String status, long totalMinor, long eligibleMinor, long redeemedPoints,
@@ -81,6 +91,14 @@ public record Event(UUID member, String programId, long seq, long available, lon
     w.varLong(expiry.size());
     for (ExpiryDelta e : expiry) {
       w.varLong(e.epochDay()).varLong(e.points());
+    }
+    Lot next = s.nextExpiring();
+    Profile p = s.profile();
+    w.varLong(s.dueAt() == null ? -1 : s.dueAt()).varLong(next == null ? -1 : next.expireAt())
+        .string(p.phone()).bool(p.personalData()).bool(p.marketing()).bool(p.serviceNotices());
+    w.bool(d.tierChange() != null);
+    if (d.tierChange() != null) {
+      w.string(d.tierChange().from()).string(d.tierChange().to());
     }
     return w.toBytes();
   }
@@ -187,10 +205,28 @@ public record Event(UUID member, String programId, long seq, long available, lon
         expiry.add(new ExpiryDelta(r.varLong(), r.varLong()));
       }
     }
+    long dueAt;
+    long nextExpiryAt;
+    Profile profile;
+    Decision.TierChange tierChange = null;
+    if (format >= 3) {
+      dueAt = r.varLong();
+      nextExpiryAt = r.varLong();
+      profile = new Profile(r.string(), null, null, r.bool(), r.bool(), r.bool(), 0);
+      if (r.bool()) {
+        tierChange = new Decision.TierChange(r.string(), r.string());
+      }
+    } else {
+      MemberState decoded = StateCodec.decode(state);
+      Lot next = decoded.nextExpiring();
+      dueAt = decoded.dueAt() == null ? -1 : decoded.dueAt();
+      nextExpiryAt = next == null ? -1 : next.expireAt();
+      profile = decoded.profile();
+    }
     if (!r.done()) {
       throw new IllegalArgumentException("write-behind event has bytes after its end");
     }
     return new Event(member, program, seq, available, pending, held, debt, spend, state, till, key, record, entries,
-        transactions, sale, expiry);
+        transactions, sale, expiry, dueAt, nextExpiryAt, profile, tierChange);
   }
 }

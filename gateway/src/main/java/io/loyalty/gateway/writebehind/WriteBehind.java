@@ -67,10 +67,13 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   /** Completed when the worker has stopped: at once if idle, else when the batch in progress is done. */
   private final io.vertx.core.Promise<Void> idle = io.vertx.core.Promise.promise();
   private long lastClaimMillis;
+  /** Dates the webhook deliveries of the events a batch writes. */
+  private final java.time.Clock clock;
 
   public WriteBehind(Redis redis, Pool pool, DirtyShards dirty, MeterRegistry registry, int batchSize,
-      long pollMillis, long claimIdleMillis) {
+      long pollMillis, long claimIdleMillis, java.time.Clock clock) {
     this.redis = redis;
+    this.clock = clock;
     this.dirty = dirty;
     this.pool = pool;
     this.batchSize = batchSize;
@@ -208,7 +211,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return events.isEmpty() ? Future.succeededFuture() : pool.withTransaction(conn -> Batch.write(conn, events));
+    return events.isEmpty() ? Future.succeededFuture() : pool.withTransaction(conn -> Batch.write(conn, events, clock.millis()));
   }
 
   /**

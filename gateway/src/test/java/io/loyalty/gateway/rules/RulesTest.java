@@ -25,11 +25,11 @@ class RulesTest {
 
   /** A member holding {@code points} in one lot that never expires (a negative number: that much debt). */
   static MemberState member(long points, long spendMinor) {
-    Profile profile = new Profile("+79120000000", null, null, true, false, NOW);
+    Profile profile = new Profile("+79120000000", null, null, true, false, true, NOW);
     MemberState s = MemberState.enrolled(UUID.randomUUID(), "p", profile);
     List<Lot> lots = points > 0 ? List.of(new Lot(1, points, points, NOW - 1, Lot.NEVER)) : List.of();
     return new MemberState(s.id(), "p", 1, points, 0, 0, Math.max(0, -points), spendMinor, List.of(), lots, List.of(),
-        profile).check();
+        profile, List.of()).check();
   }
 
   /** A receipt of these amounts; with more than one, the first is tobacco and the rest food. */
