@@ -29,6 +29,9 @@ public record Config(
     long tillBurstRequests,
     long memberIdleSeconds,
     long memberEvictScanMillis,
+    long schedulerIntervalMillis,
+    long webhookPollMillis,
+    long webhookTimeoutMillis,
     String tlsCertPath,
     String tlsKeyPath) {
 
@@ -59,6 +62,9 @@ public record Config(
         r.longValue("TILL_RATE_LIMIT_BURST", 200, 1, 1_000_000),
         r.longValue("MEMBER_IDLE_EVICT_SECONDS", 7 * 24 * 3600, 0, 10L * 365 * 24 * 3600),
         r.longValue("MEMBER_EVICT_SCAN_MS", 1000, 10, 3_600_000),
+        r.longValue("SCHEDULER_INTERVAL_MS", 60_000, 10, 24 * 3_600_000),
+        r.longValue("WEBHOOK_POLL_MS", 1000, 10, 600_000),
+        r.longValue("WEBHOOK_TIMEOUT_MS", 10_000, 100, 600_000),
         r.text("GATEWAY_TLS_CERT", null),
         r.text("GATEWAY_TLS_KEY", null));
     if ((config.tlsCertPath == null) != (config.tlsKeyPath == null)) {

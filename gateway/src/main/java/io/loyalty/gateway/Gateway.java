@@ -3,6 +3,8 @@ package io.loyalty.gateway;
 import io.loyalty.gateway.admin.AdminRoutes;
 import io.loyalty.gateway.authorization.Authorizations;
 import io.loyalty.gateway.batch.Batches;
+import io.loyalty.gateway.engagement.EngagementVerticle;
+import io.loyalty.gateway.webhook.WebhookRoutes;
 import io.loyalty.gateway.authorization.HoldSweeper;
 import io.loyalty.gateway.http.InFlight;
 import io.loyalty.gateway.http.RequestMeter;
@@ -62,14 +64,16 @@ public final class Gateway {
   private final JvmGcMetrics jvmMeters;
   private final String writeBehindDeployment;
   private final String apiDeployment;
+  private final String engagementDeployment;
 
   private Gateway(Vertx vertx, Redis redis, JvmGcMetrics jvmMeters, String writeBehindDeployment,
-      String apiDeployment) {
+      String apiDeployment, String engagementDeployment) {
     this.vertx = vertx;
     this.redis = redis;
     this.jvmMeters = jvmMeters;
     this.writeBehindDeployment = writeBehindDeployment;
     this.apiDeployment = apiDeployment;
+    this.engagementDeployment = engagementDeployment;
   }
 
   public static Future<Gateway> start(Config config, Clock clock) {
@@ -112,11 +116,12 @@ public final class Gateway {
       Api.Handlers handlers = new Api.Handlers(
           new AdminRoutes(programs, adminTokenHash, pool, members),
           new ReportRoutes(programs, adminTokenHash, new Reports(pool), clock),
-          new MemberRoutes(programs, members),
+          new MemberRoutes(programs, members, adminTokenHash),
           purchases,
           new Authorizations(programs, members, store, transactions, clock, inFlight),
           refunds,
-          new Batches(programs, purchases, refunds, clock));
+          new Batches(programs, purchases, refunds, clock),
+          new WebhookRoutes(programs, adminTokenHash, pool, clock));
       WriteBehind writeBehind = new WriteBehind(redis, pool, dirty, registry, config.writeBehindBatchSize(),
           config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis(), clock);
       RequestMeter meter = Api.meter(handlers, registry);
@@ -136,13 +141,16 @@ public final class Gateway {
               .recover(e -> Future.failedFuture(listenFailure(config, e))))
           .compose(apiId -> vertx.deployVerticle(writeBehind,
                   new DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER))
-              .map(writeBehindId -> {
+              .compose(writeBehindId -> vertx.deployVerticle(new EngagementVerticle(pool, store, programs, clock,
+                  config.schedulerIntervalMillis(), config.webhookPollMillis(), config.webhookTimeoutMillis(), registry))
+                  .map(engagementId -> new String[] {writeBehindId, engagementId}))
+              .map(ids -> {
                 vertx.setPeriodic(config.configRefreshMillis(), id -> programs.refresh());
                 vertx.setPeriodic(TillsSeen.FLUSH_MILLIS, id -> programs.seen().flush());
                 new HoldSweeper(redis, store, programs, clock).start(vertx);
                 new MemberEvictor(redis, store, pool, config.memberIdleSeconds(), registry)
                     .start(vertx, config.memberEvictScanMillis());
-                return new Gateway(vertx, redis, jvmMeters, writeBehindId, apiId);
+                return new Gateway(vertx, redis, jvmMeters, ids[0], apiId, ids[1]);
               }))
           .onFailure(e -> redis.close());
     }).onFailure(e -> {
@@ -152,13 +160,15 @@ public final class Gateway {
   }
 
   /**
-   * Stops in the order that loses nothing and alarms nobody: stop taking requests and let those in flight finish
+   * Stops in the order that loses nothing and alarms nobody: stop the background jobs (giving their leases up),
+   * stop taking requests and let those in flight finish
    * (up to {@link ApiVerticle#DRAIN_SECONDS}), then stop the write-behind worker once its batch in progress is written
    * (what is not yet written stays in Redis for the next gateway), then close the timers and the PostgreSQL pool,
    * and only then the Redis connection.
    */
   public CompletableFuture<Void> stop() {
-    return vertx.undeploy(apiDeployment)
+    return vertx.undeploy(engagementDeployment)
+        .eventually(() -> vertx.undeploy(apiDeployment))
         .eventually(() -> vertx.undeploy(writeBehindDeployment))
         .toCompletionStage().toCompletableFuture()
         .handle((undeployed, failure) -> {

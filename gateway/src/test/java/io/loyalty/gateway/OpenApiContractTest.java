@@ -207,11 +207,12 @@ class OpenApiContractTest extends GatewayTest {
   @Test
   void everyRouteIsDocumentedAndEveryDocumentedOperationIsRouted() {
     Api.Handlers handlers = new Api.Handlers(new AdminRoutes(null, null, null, null),
-        new io.loyalty.gateway.report.ReportRoutes(null, null, null, null), new MemberRoutes(null, null),
+        new io.loyalty.gateway.report.ReportRoutes(null, null, null, null), new MemberRoutes(null, null, null),
         new Purchases(null, null, null, null, null),
         new io.loyalty.gateway.authorization.Authorizations(null, null, null, null, null, null),
         new io.loyalty.gateway.refund.Refunds(null, null, null, null, null),
-        new io.loyalty.gateway.batch.Batches(null, null, null, null));
+        new io.loyalty.gateway.batch.Batches(null, null, null, null),
+        new io.loyalty.gateway.webhook.WebhookRoutes(null, null, null, null));
     Set<String> routed = new TreeSet<>();
     Api.endpoints(handlers).forEach(e -> routed.add(e.method() + " " + e.path().replaceAll(":(\\w+)", "{$1}")));
     Api.OPERATIONAL_PATHS.forEach(path -> routed.add("GET " + path));

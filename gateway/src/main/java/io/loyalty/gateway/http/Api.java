@@ -34,7 +34,8 @@ public final class Api {
       io.loyalty.gateway.purchase.Purchases purchases,
       io.loyalty.gateway.authorization.Authorizations authorizations,
       io.loyalty.gateway.refund.Refunds refunds,
-      io.loyalty.gateway.batch.Batches batches) {
+      io.loyalty.gateway.batch.Batches batches,
+      io.loyalty.gateway.webhook.WebhookRoutes webhooks) {
   }
 
   /** One business route: what the OpenAPI contract documents and the contract test compares. */
@@ -195,6 +196,7 @@ public final class Api {
         new Endpoint(HttpMethod.GET, "/v1/members/lookup", h.members()::lookup),
         new Endpoint(HttpMethod.GET, "/v1/members/:member_id", h.members()::get),
         new Endpoint(HttpMethod.GET, "/v1/members/:member_id/ledger", h.members()::ledger),
+        new Endpoint(HttpMethod.PATCH, "/v1/members/:member_id/consents", h.members()::consents),
         new Endpoint(HttpMethod.GET, "/v1/authorizations/:authorization_id", h.authorizations()::get),
         new Endpoint(HttpMethod.POST, "/v1/authorizations/:authorization_id/capture", h.authorizations()::capture),
         new Endpoint(HttpMethod.POST, "/v1/authorizations/:authorization_id/void",
@@ -216,7 +218,13 @@ public final class Api {
         new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/liability.csv", h.reports()::liabilityCsv),
         new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/analytics", h.reports()::analytics),
         new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/analytics.csv", h.reports()::analyticsCsv),
-        new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/usage", h.reports()::usage));
+        new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/usage", h.reports()::usage),
+        new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/webhooks", h.webhooks()::list),
+        new Endpoint(HttpMethod.PUT, "/v1/admin/programs/:program_id/webhooks/:name", h.webhooks()::put),
+        new Endpoint(HttpMethod.DELETE, "/v1/admin/programs/:program_id/webhooks/:name", h.webhooks()::delete),
+        new Endpoint(HttpMethod.GET, "/v1/admin/programs/:program_id/webhook-deliveries", h.webhooks()::deliveries),
+        new Endpoint(HttpMethod.POST, "/v1/admin/programs/:program_id/webhook-deliveries/:event_id/retry",
+            h.webhooks()::retry));
   }
 
   private static void route(Router router, Endpoint endpoint) {

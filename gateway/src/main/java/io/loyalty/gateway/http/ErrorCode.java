@@ -21,6 +21,8 @@ public enum ErrorCode {
   MEMBER_NOT_FOUND(404, "No such member in this program"),
   MEMBER_EXISTS(409, "A member with this phone, card or external id is already enrolled"),
   TRANSACTION_NOT_FOUND(404, "No such transaction in this program"),
+  WEBHOOK_NOT_FOUND(404, "No such webhook in this program"),
+  EVENT_NOT_FOUND(404, "No delivery of such an event in this program"),
   LINES_TOTAL_MISMATCH(422, "Receipt lines do not add up to total_minor"),
   CAPTURE_EXCEEDS_AUTHORIZATION(422, "A capture may be lower than the authorisation, never higher"),
   AUTHORIZATION_EXPIRED(409, "The authorisation expired uncaptured and its hold was released"),

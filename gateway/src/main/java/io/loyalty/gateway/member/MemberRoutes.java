@@ -8,6 +8,8 @@ import io.loyalty.gateway.http.Reply;
 import io.loyalty.gateway.http.Requests;
 import io.loyalty.gateway.program.Program;
 import io.loyalty.gateway.program.ProgramRegistry;
+import io.loyalty.gateway.program.Secrets;
+import io.loyalty.gateway.rules.Command;
 import io.loyalty.gateway.program.Till;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -15,7 +17,10 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.Set;
 import java.util.UUID;
 
-/** Till-facing member calls: enrol, read by id, look up by phone or card, read the ledger. */
+/**
+ * Member calls: enrol, read by id, look up by phone or card, read the ledger (tills); change consents (tills and
+ * managers).
+ */
 public final class MemberRoutes {
   public static final int MAX_LEDGER_PAGE = 200;
   private static final Set<String> ENROL_FIELDS = Set.of("phone", "card", "external_id", "consents");
@@ -23,10 +28,12 @@ public final class MemberRoutes {
 
   private final ProgramRegistry programs;
   private final Members members;
+  private final byte[] adminTokenHash;
 
-  public MemberRoutes(ProgramRegistry programs, Members members) {
+  public MemberRoutes(ProgramRegistry programs, Members members, byte[] adminTokenHash) {
     this.programs = programs;
     this.members = members;
+    this.adminTokenHash = adminTokenHash;
   }
 
   /** POST /v1/members */
@@ -55,6 +62,31 @@ public final class MemberRoutes {
     return members.enrol(program.id(), enrolment)
         .compose(id -> members.view(program, id))
         .map(member -> new Reply(201, member));
+  }
+
+  /**
+   * PATCH /v1/members/{member_id}/consents: by a till of the member's program, or by a manager with the admin
+   * token. Consents left out stay as they are; each change is kept in the member's consent history.
+   */
+  public Future<Reply> consents(RoutingContext ctx) {
+    UUID id = memberId(ctx);
+    boolean admin = Secrets.matches(Secrets.bearer(ctx.request().getHeader("authorization")), adminTokenHash);
+    Till till = admin ? null : Requests.till(ctx, programs);
+    JsonObject body = Requests.jsonBody(ctx);
+    Fields f = new Fields();
+    f.rejectUnknown(body, "", CONSENTS);
+    CONSENTS.forEach(name -> f.bool(body, "", name, false)); // each optional, true or false
+    if (body.isEmpty()) {
+      f.error("", "name at least one of " + String.join(", ", CONSENTS.stream().sorted().toList()));
+    }
+    f.throwIfInvalid();
+    Command.Consent change = new Command.Consent((Boolean) body.getValue("personal_data"),
+        (Boolean) body.getValue("marketing"), (Boolean) body.getValue("service_notices"), admin ? null : till.ref());
+    Future<Program> program = admin ? members.programOf(id).map(programs::requireProgram)
+        : Future.succeededFuture(programs.requireProgram(till.programId()));
+    return program.compose(p -> members.changeConsents(p, id, change))
+        .map(state -> new Reply(200, new JsonObject().put("member_id", id.toString())
+            .put("consents", MemberView.consents(state.profile()))));
   }
 
   /** GET /v1/members/{member_id} */

@@ -127,6 +127,18 @@ public final class Members {
         .map(outcome -> outcome.decision().state());
   }
 
+  /** The id of the program a member belongs to (404 when there is no such member). */
+  public Future<String> programOf(UUID id) {
+    return store.read(id).map(MemberState::programId);
+  }
+
+  /** Changes the member's consents (404 unless in the program); the member's state after it. */
+  public Future<MemberState> changeConsents(Program program, UUID id, Command.Consent change) {
+    return store.change(id, program.id(), null,
+        state -> Future.succeededFuture(Rules.decide(state, change, program, clock.millis())))
+        .map(outcome -> outcome.decision().state());
+  }
+
   /** A page of the member's ledger from PostgreSQL, newest first. */
   public Future<JsonObject> ledger(String programId, UUID id, long beforeSeq, int limit) {
     return pool.preparedQuery(SELECT_LEDGER).execute(Tuple.of(id, programId, beforeSeq, limit))
