@@ -25,8 +25,8 @@ import java.util.UUID;
 
 /**
  * Balance digests ({@code balance.digest}): once a month or a quarter (a program's {@code digest}), when the period
- * is over, one digest per member of the period just ended, to members who take service notices and have a positive
- * balance or had ledger activity in the period. Each program's period is scanned once, in chunks by member id; the
+ * is over, one digest per member of the period just ended, to members who take service notices and had a positive
+ * balance at its end or ledger activity in it. Each program's period is scanned once, in chunks by member id; the
  * cursor remembers which programs' periods are done, and each digest's key (member and period) is unique anyway.
  */
 public final class DigestJob implements Scheduler.Job {
@@ -37,13 +37,15 @@ public final class DigestJob implements Scheduler.Job {
          AND (b.available > 0 OR b.last_purchase_at >= $3)
        ORDER BY b.member_id
        LIMIT $4""";
+  /** What each member did in the period, and how its available balance moved since the period ended. */
   static final String SELECT_ACTIVITY = """
       SELECT member_id,
-             coalesce(sum(points) FILTER (WHERE kind = 'accrue'), 0) AS accrued,
-             coalesce(-sum(points) FILTER (WHERE kind IN ('redeem', 'capture')), 0) AS redeemed,
-             count(*) AS entries
+             coalesce(sum(points) FILTER (WHERE kind = 'accrue' AND occurred_at < $3), 0) AS accrued,
+             coalesce(-sum(points) FILTER (WHERE kind IN ('redeem', 'capture') AND occurred_at < $3), 0) AS redeemed,
+             count(*) FILTER (WHERE occurred_at < $3) AS entries,
+             coalesce(sum(available_delta) FILTER (WHERE occurred_at >= $3), 0) AS since_end
         FROM ledger
-       WHERE member_id = ANY ($1) AND occurred_at >= $2 AND occurred_at < $3
+       WHERE member_id = ANY ($1) AND occurred_at >= $2
        GROUP BY member_id""";
   static final int CHUNK = 500;
   /** The digest counts the points expiring within this many days. */
@@ -136,7 +138,8 @@ public final class DigestJob implements Scheduler.Job {
                 List<Outbox.Fact> facts = new ArrayList<>();
                 for (Row m : members) {
                   Row a = byMember.get(m.getUUID("member_id"));
-                  if (m.getLong("available") > 0 || a != null) {
+                  long balanceAtEnd = m.getLong("available") - (a == null ? 0 : a.getLong("since_end"));
+                  if (balanceAtEnd > 0 || a != null && a.getLong("entries") > 0) {
                     facts.add(digest(p, period, m, a, now));
                   }
                 }

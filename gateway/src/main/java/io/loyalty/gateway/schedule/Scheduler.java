@@ -38,7 +38,7 @@ public final class Scheduler {
   static final int MAX_CHUNKS_PER_PASS = 100_000;
   /** A lease outlives its last renewal by this many intervals (and at least {@link #MIN_LEASE_MILLIS}). */
   static final int LEASE_INTERVALS = 3;
-  static final long MIN_LEASE_MILLIS = 10_000;
+  static final long MIN_LEASE_MILLIS = 1_000;
 
   /** A background job, run in chunks. */
   public interface Job {
@@ -78,9 +78,9 @@ public final class Scheduler {
     }
   }
 
-  /** Runs a pass of every job now, then every interval after the previous pass ended. */
+  /** Runs a pass of every job one interval from now, and again one interval after each pass ends. */
   public void start(Vertx vertx) {
-    vertx.setTimer(1, id -> loop(vertx));
+    vertx.setTimer(intervalMillis, id -> loop(vertx));
   }
 
   private void loop(Vertx vertx) {

@@ -35,7 +35,7 @@ public final class TestGateway implements AutoCloseable {
   public static final String ADMIN_TOKEN = "test-admin-token-0123456789";
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
-  public final MutableClock clock = new MutableClock();
+  public final MutableClock clock;
   private final Config config;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(TIMEOUT).build();
   private final RedisClient redisClient;
@@ -43,8 +43,9 @@ public final class TestGateway implements AutoCloseable {
   private final StatefulRedisConnection<String, byte[]> binaryConnection;
   private Gateway gateway;
 
-  private TestGateway(Config config) {
+  private TestGateway(Config config, MutableClock clock) {
     this.config = config;
+    this.clock = clock;
     this.redisClient = RedisClient.create(config.redisUrl());
     this.redisConnection = redisClient.connect();
     this.binaryConnection = redisClient.connect(io.loyalty.gateway.store.Redis.CODEC);
@@ -55,6 +56,11 @@ public final class TestGateway implements AutoCloseable {
   }
 
   public static TestGateway start(Map<String, String> extraEnv) {
+    return start(extraEnv, new MutableClock());
+  }
+
+  /** A gateway on this clock (several gateways of one test may share one). */
+  public static TestGateway start(Map<String, String> extraEnv, MutableClock clock) {
     EmbeddedStores stores = TestStores.get();
     Map<String, String> env = new HashMap<>();
     env.put("GATEWAY_PORT", Integer.toString(EmbeddedStores.freePort()));
@@ -67,8 +73,9 @@ public final class TestGateway implements AutoCloseable {
     env.put("CONFIG_REFRESH_MS", "200");
     env.put("TILL_RATE_LIMIT_PER_SECOND", "1000000"); // tests that are not about it send bursts from one till
     env.put("TILL_RATE_LIMIT_BURST", "1000000");
+    env.put("SCHEDULER_INTERVAL_MS", "86400000"); // background jobs only in the tests about them
     env.putAll(extraEnv);
-    TestGateway test = new TestGateway(Config.fromEnv(env));
+    TestGateway test = new TestGateway(Config.fromEnv(env), clock);
     test.startGateway();
     return test;
   }
