@@ -257,12 +257,21 @@ class OpenApiContractTest extends GatewayTest {
     answers.add(gw.call("POST", "/v1/refunds", till, "refund-2", new JsonObject()
         .put("transaction_id", authorization).put("amount_minor", 1_000_000).encode()));
     answers.add(gw.call("GET", "/health/ready", null, null, null));
-    gw.awaitDrained();
+    answers.add(gw.call("PATCH", "/v1/members/" + member + "/consents", till, null, "{\"marketing\":true}"));
+    answers.add(gw.call("PATCH", "/v1/members/" + member + "/consents", till, null, "{}"));
     String admin = "/v1/admin/programs/" + program;
+    answers.add(gw.call("PUT", admin + "/webhooks/crm", TestGateway.ADMIN_TOKEN, null, new JsonObject()
+        .put("url", "http://127.0.0.1:9/hooks").put("secret", "whsec-0123456789abcdef")
+        .put("events", new io.vertx.core.json.JsonArray().add("tier.changed")).encode()));
+    answers.add(gw.call("PUT", admin + "/webhooks/crm", TestGateway.ADMIN_TOKEN, null, "{\"url\":\"x\"}"));
+    answers.add(gw.call("POST", admin + "/webhook-deliveries/" + java.util.UUID.randomUUID() + "/retry",
+        TestGateway.ADMIN_TOKEN, null, null));
+    gw.awaitDrained();
     for (String path : List.of("", admin + "/tills", admin + "/liability", admin + "/liability.csv",
         admin + "/analytics?group_by=week", admin + "/analytics.csv", admin + "/analytics?group_by=store",
         admin + "/usage", admin + "/members?phone=" + phone.replace("+", "%2B"), admin + "/members/" + member
-        + "/ledger?limit=3", admin + "/analytics?from=2026-02-01&to=2026-01-01")) {
+        + "/ledger?limit=3", admin + "/analytics?from=2026-02-01&to=2026-01-01", admin + "/webhooks",
+        admin + "/webhook-deliveries?status=pending", admin + "/webhook-deliveries?status=lost")) {
       answers.add(gw.call("GET", path.isEmpty() ? "/v1/admin/programs" : path, TestGateway.ADMIN_TOKEN, null, null));
     }
 
