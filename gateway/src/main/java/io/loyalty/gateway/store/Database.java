@@ -25,7 +25,7 @@ public final class Database {
     PgConnectOptions options = PgConnectOptions.fromUri(databaseUrl);
     Flyway.configure()
         .dataSource(jdbcUrl(options), options.getUser(), options.getPassword())
-        .javaMigrations(new ExpiryBackfill())
+        .javaMigrations(new ExpiryBackfill(), new io.loyalty.gateway.engagement.DueBackfill())
         .load()
         .migrate();
   }
