@@ -12,7 +12,7 @@
 #
 # Environment: PGHOST_URL (postgresql://postgres@127.0.0.1:5432), DB (scheduler_bench, dropped and recreated),
 # MEMBERS, DUE_PERCENT, REMIND_PERCENT, BUYERS (2000 members purchases go to), CONNECTIONS (16), GAP_MS (20),
-# RUN_SECONDS (15), GATEWAY_PORT (18091), REDIS_PORT (16397), KEEP=1 keeps the database.
+# RUN_SECONDS (5), GATEWAY_PORT (18091), REDIS_PORT (16397), KEEP=1 keeps the database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +24,7 @@ REMIND_PERCENT=${REMIND_PERCENT:-2}
 BUYERS=${BUYERS:-2000}
 CONNECTIONS=${CONNECTIONS:-16}
 GAP_MS=${GAP_MS:-20}
-RUN_SECONDS=${RUN_SECONDS:-15}
+RUN_SECONDS=${RUN_SECONDS:-5}
 GATEWAY_PORT=${GATEWAY_PORT:-18091}
 REDIS_PORT=${REDIS_PORT:-16397}
 TOKEN=scheduler-admin-token-0123456789
@@ -81,13 +81,14 @@ jshell --class-path gateway/target/loyalty-gateway.jar -q > "$WORK/states" <<JSH
 import io.loyalty.gateway.rules.*;
 import io.loyalty.gateway.codec.StateCodec;
 import java.util.*;
-String state(long expireAt) { return HexFormat.of().formatHex(StateCodec.encode(new MemberState(new UUID(0, 0), "bench", 1, 50, 0, 0, 0, 10_000, List.of(), List.of(new Lot(1, 50, 50, expireAt - 365 * Rules.DAY_MILLIS, expireAt)), List.of(), new Profile("+4915000000000", null, null, true, false, true, $NOW_MS - 400 * Rules.DAY_MILLIS), List.of()))); }
+String state(long expireAt) { return HexFormat.of().formatHex(StateCodec.encode(new MemberState(new UUID(0, 0), "bench", 1, 50, 0, 0, 0, 10_000, List.of(), List.of(new Lot(1, 50, 50, expireAt - 365 * Rules.DAY_MILLIS, expireAt)), List.of(), new Profile("+4915000000000", null, null, true, false, true, ${NOW_MS}L - 400 * Rules.DAY_MILLIS), List.of()))); }
 System.out.println("due " + state(${NOW_MS}L - 3_600_000L));
 System.out.println("remind " + state(${NOW_MS}L + 3 * Rules.DAY_MILLIS));
 System.out.println("far " + state(${NOW_MS}L + 200 * Rules.DAY_MILLIS));
 /exit
 JSHELL
-hex() { awk -v k="$1" '$1 == k { print $2 }' "$WORK/states"; }
+hex() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "$WORK/states"; }
+for kind in due remind far; do [ -n "$(hex $kind)" ] || { echo "no $kind state encoded:" >&2; cat "$WORK/states" >&2; exit 1; }; done
 echo "generating $MEMBERS members ($DUE_PERCENT% due, $REMIND_PERCENT% to remind) ..."
 GEN_START=$(date +%s)
 psql -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<SQL
@@ -109,8 +110,8 @@ VACUUM ANALYZE members;
 VACUUM ANALYZE member_balances;
 SQL
 echo "   generated in $(( $(date +%s) - GEN_START )) s"
-psql -At "$DATABASE_URL" -c "SELECT md5('m' || i)::uuid FROM generate_series(1, $MEMBERS, $(( MEMBERS / BUYERS ))) i
-  WHERE i % 100 >= $DUE_PERCENT + $REMIND_PERCENT" > "$WORK/buyers"
+psql -At "$DATABASE_URL" -c "SELECT md5('m' || i)::uuid FROM generate_series(1, $MEMBERS) i
+  WHERE i % 100 >= $DUE_PERCENT + $REMIND_PERCENT ORDER BY random() LIMIT $BUYERS" > "$WORK/buyers"
 
 cat > "$WORK/paced.lua" <<LUA
 local members, n, thread_id, threads = {}, 0, 0, 0
@@ -136,7 +137,7 @@ end
 LUA
 paced() {  # seconds, output file
   wrk -t2 -c"$CONNECTIONS" -d"${1}s" --timeout 10s -s "$WORK/paced.lua" "$BASE" > "$2" 2>&1 || true
-  grep RESULT "$2"
+  grep RESULT "$2" || { echo "wrk gave no result:" >&2; cat "$2" >&2; return 1; }
 }
 
 # 3. The measured run: the first pass starts PASS_AT seconds after the gateway.
@@ -148,7 +149,9 @@ read -r _ REQ_A KO_A P50_A P99_A <<<"$(paced "$RUN_SECONDS" "$WORK/without.out")
 while [ $(( $(date +%s) - STARTED )) -lt "$PASS_AT" ]; do sleep 0.2; done
 read -r _ REQ_B KO_B P50_B P99_B <<<"$(paced "$RUN_SECONDS" "$WORK/with.out")"
 for _ in $(seq 1 600); do
-  [ "$(metric 'loyalty_scheduler_pass_duration_seconds_count{job="reminders"}')" != "0" ] && break; sleep 1
+  [ "$(metric 'loyalty_scheduler_pass_duration_seconds_count{job="reminders"}')" != "0" ] && break
+  [ "$(metric 'loyalty_scheduler_failures_total{job="reminders"}')" != "0" ] && { echo "the reminder pass failed" >&2; exit 1; }
+  sleep 1
 done
 EXPIRY_S=$(metric 'loyalty_scheduler_pass_duration_seconds_sum{job="expiry"}')
 REMIND_S=$(metric 'loyalty_scheduler_pass_duration_seconds_sum{job="reminders"}')

@@ -30,6 +30,7 @@ import java.util.UUID;
  * cursor remembers which programs' periods are done, and each digest's key (member and period) is unique anyway.
  */
 public final class DigestJob implements Scheduler.Job {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DigestJob.class);
   static final String SELECT_MEMBERS = """
       SELECT b.member_id, b.available, b.lifetime_spend_minor, b.state, m.phone, m.consent_personal_data
         FROM member_balances b JOIN members m ON m.id = b.member_id
@@ -109,14 +110,14 @@ public final class DigestJob implements Scheduler.Job {
               .put("member", last.member().toString()));
         }
         c.put("done", done);
-        return new Scheduler.Step(c.encode(), last.items(), 0, true);
+        return new Scheduler.Step(c.encode(), last.items(), last.failures(), true);
       });
     }
     return Future.succeededFuture(new Scheduler.Step(cursor, 0, 0, false));
   }
 
   /** Where a chunk stopped (its last member, or null when the program's period is done), and its digests. */
-  private record Stop(UUID member, int items) {
+  private record Stop(UUID member, int items, int failures) {
   }
 
   /** Digests one chunk of a program's members. */
@@ -125,7 +126,7 @@ public final class DigestJob implements Scheduler.Job {
         .execute(Tuple.of(p.id(), after, Times.utc(period.startMillis()), CHUNK))
         .compose(rows -> {
           if (rows.size() == 0) {
-            return Future.succeededFuture(new Stop(null, 0));
+            return Future.succeededFuture(new Stop(null, 0, 0));
           }
           List<Row> members = new ArrayList<>();
           rows.forEach(members::add);
@@ -136,14 +137,20 @@ public final class DigestJob implements Scheduler.Job {
                 Map<UUID, Row> byMember = new HashMap<>();
                 activity.forEach(r -> byMember.put(r.getUUID("member_id"), r));
                 List<Outbox.Fact> facts = new ArrayList<>();
+                int[] failures = {0};
                 for (Row m : members) {
                   Row a = byMember.get(m.getUUID("member_id"));
                   long balanceAtEnd = m.getLong("available") - (a == null ? 0 : a.getLong("since_end"));
                   if (balanceAtEnd > 0 || a != null && a.getLong("entries") > 0) {
-                    facts.add(digest(p, period, m, a, now));
+                    try {
+                      facts.add(digest(p, period, m, a, now));
+                    } catch (RuntimeException e) { // one member's state that does not decode stops no one else's
+                      failures[0]++;
+                      LOG.warn("no digest for member {}: {}", m.getUUID("member_id"), e.toString());
+                    }
                   }
                 }
-                Stop stop = new Stop(rows.size() < CHUNK ? null : ids[ids.length - 1], facts.size());
+                Stop stop = new Stop(rows.size() < CHUNK ? null : ids[ids.length - 1], facts.size(), failures[0]);
                 return Outbox.write(pool, facts, now).map(v -> stop);
               });
         });

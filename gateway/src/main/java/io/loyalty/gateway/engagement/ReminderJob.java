@@ -27,6 +27,7 @@ import java.util.UUID;
  * their PostgreSQL rows (no Redis read, evicted members stay evicted), by program and then (next expiry, member).
  */
 public final class ReminderJob implements Scheduler.Job {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ReminderJob.class);
   static final String SELECT_EXPIRING = """
       SELECT b.member_id, b.state, m.phone, m.consent_personal_data,
              (extract(epoch FROM b.next_expiry_at) * 1000)::bigint AS expiry_ms
@@ -77,16 +78,23 @@ public final class ReminderJob implements Scheduler.Job {
         .compose(rows -> {
           List<Outbox.Fact> facts = new ArrayList<>();
           String next = null;
+          int failures = 0;
           for (Row row : rows) {
-            MemberState state = StateCodec.decode(row.getBuffer("state").getBytes());
-            String phone = row.getBoolean("consent_personal_data") ? row.getString("phone") : null;
-            facts.addAll(reminders(p, state, phone, now));
-            next = p.id() + "/" + row.getLong("expiry_ms") + "/" + state.id();
+            next = p.id() + "/" + row.getLong("expiry_ms") + "/" + row.getUUID("member_id");
+            try {
+              MemberState state = StateCodec.decode(row.getBuffer("state").getBytes());
+              String phone = row.getBoolean("consent_personal_data") ? row.getString("phone") : null;
+              facts.addAll(reminders(p, state, phone, now));
+            } catch (RuntimeException e) { // one member's state that does not decode stops no one else's reminders
+              failures++;
+              LOG.warn("no reminders for member {}: {}", row.getUUID("member_id"), e.toString());
+            }
           }
+          int failed = failures;
           boolean programDone = rows.size() < CHUNK;
           String cursorAfter = programDone ? p.id() : next;
           return Outbox.write(pool, facts, now)
-              .map(v -> new Scheduler.Step(cursorAfter, rows.size(), 0, true));
+              .map(v -> new Scheduler.Step(cursorAfter, rows.size() - failed, failed, true));
         });
   }
 
