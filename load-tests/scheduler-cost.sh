@@ -39,7 +39,7 @@ stop_gateway() {
   GATEWAY_PID=
 }
 cleanup() {
-  [ "${OK:-0}" = 1 ] || tail -20 "$WORK/gateway.log" 2>/dev/null || true
+  [ "${OK:-0}" = 1 ] || { tail -20 "$WORK/gateway.log"; grep -m5 -A3 "WARN\|ERROR" "$WORK/gateway.log"; } 2>/dev/null || true
   stop_gateway
   [ -n "${REDIS_PID:-}" ] && kill "$REDIS_PID" 2>/dev/null || true
   [ "${KEEP:-0}" = 1 ] || psql -q "$PGHOST_URL/postgres" -c "DROP DATABASE IF EXISTS $DB" 2>/dev/null || true
