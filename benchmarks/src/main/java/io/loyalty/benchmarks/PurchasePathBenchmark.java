@@ -90,7 +90,7 @@ public class PurchasePathBenchmark {
     String[] ids = new String[members];
     for (int i = 0; i < members; i++) {
       String phone = "+7999" + String.format("%07d", random.nextInt(10_000_000));
-      ids[i] = await(memberStore.enrol(program.id(), new Members.Enrolment(phone, null, null, true, false))
+      ids[i] = await(memberStore.enrol(program.id(), new Members.Enrolment(phone, null, null, true, false, true, null))
           .recover(e -> Future.succeededFuture(UUID.randomUUID()))).toString();
     }
     int[] picks = Receipts.zipf(random, members, BODIES);
