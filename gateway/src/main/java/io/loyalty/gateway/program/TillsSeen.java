@@ -67,7 +67,8 @@ public final class TillsSeen {
     if (refs.isEmpty()) {
       return Future.succeededFuture();
     }
-    return pool.preparedQuery(UPSERT).execute(Tuple.of(refs.toArray(UUID[]::new), times.toArray(Long[]::new)))
+    Tuple arrays = Tuple.tuple().addValue(refs.toArray(UUID[]::new)).addValue(times.toArray(Long[]::new));
+    return pool.preparedQuery(UPSERT).execute(arrays)
         .map(done -> {
           for (int i = 0; i < seen.size(); i++) {
             seen.get(i).written = times.get(i);

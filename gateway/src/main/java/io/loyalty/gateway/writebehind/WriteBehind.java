@@ -211,7 +211,8 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return events.isEmpty() ? Future.succeededFuture() : pool.withTransaction(conn -> Batch.write(conn, events, clock.millis()));
+    return events.isEmpty() ? Future.succeededFuture()
+        : pool.withTransaction(conn -> Batch.write(conn, events, clock.millis()));
   }
 
   /**
