@@ -17,8 +17,10 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -67,7 +69,9 @@ public final class Delivery {
   private final Clock clock;
   private final HttpClientAgent http;
   private final long timeoutMillis;
-  private final AtomicInteger inFlight = new AtomicInteger();
+  /** The claims and deliveries under way, each until its outcome is recorded. */
+  private final Set<Future<Void>> inFlight = ConcurrentHashMap.newKeySet();
+  private volatile boolean closing;
   private final AtomicLong backlog = new AtomicLong();
   private final AtomicLong oldestPendingMillis = new AtomicLong(-1);
   private final Counter delivered;
@@ -99,24 +103,27 @@ public final class Delivery {
 
   /** Claims the due deliveries this gateway has room for and makes them; the future holds how many it claimed. */
   public Future<Integer> poll() {
-    int room = MAX_IN_FLIGHT - inFlight.get();
-    if (room <= 0) {
+    int room = MAX_IN_FLIGHT - inFlight.size();
+    if (room <= 0 || closing) {
       return Future.succeededFuture(0);
     }
     long now = clock.millis();
     long claimedUntil = now + 2 * timeoutMillis + 60_000; // past what a delivery can take
-    return pool.preparedQuery(CLAIM).execute(Tuple.of(Times.utc(now), Times.utc(claimedUntil), room)).map(rows -> {
-      for (Row row : rows) {
-        inFlight.incrementAndGet();
-        deliver(row).onComplete(done -> {
-          inFlight.decrementAndGet();
-          if (done.failed()) {
-            LOG.warn("webhook delivery {} could not be recorded: {}", row.getLong("id"), done.cause().toString());
+    Future<Integer> claimed = pool.preparedQuery(CLAIM)
+        .execute(Tuple.of(Times.utc(now), Times.utc(claimedUntil), room)).map(rows -> {
+          for (Row row : rows) {
+            track(deliver(row).onFailure(e ->
+                LOG.warn("webhook delivery {} could not be recorded: {}", row.getLong("id"), e.toString())));
           }
+          return rows.size();
         });
-      }
-      return rows.size();
-    });
+    track(claimed.mapEmpty());
+    return claimed;
+  }
+
+  private void track(Future<Void> work) {
+    inFlight.add(work);
+    work.onComplete(done -> inFlight.remove(work));
   }
 
   /** Samples the backlog gauges. */
@@ -181,7 +188,17 @@ public final class Delivery {
     }
   }
 
+  /**
+   * Claims no more and lets the deliveries under way finish and be recorded (each is bounded by the timeouts), so a
+   * gateway shutting down leaves no claimed delivery waiting for its claim to lapse.
+   */
   public Future<Void> close() {
-    return http.close();
+    closing = true;
+    return drained().transform(ignored -> http.close());
+  }
+
+  private Future<Void> drained() {
+    return inFlight.isEmpty() ? Future.succeededFuture()
+        : Future.join(List.copyOf(inFlight)).transform(ignored -> drained());
   }
 }

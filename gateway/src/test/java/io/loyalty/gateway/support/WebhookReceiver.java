@@ -81,7 +81,9 @@ public final class WebhookReceiver implements AutoCloseable {
       }
       TestGateway.sleep(20);
     }
-    throw new AssertionError("expected " + count + " deliveries, got " + received(which));
+    List<Received> matching = received(which);
+    throw new AssertionError("expected " + count + " deliveries, got " + matching.size() + ", the first: "
+        + matching.stream().limit(3).toList());
   }
 
   @Override
