@@ -59,10 +59,10 @@ SELECT md5('m' || i)::uuid, 'bench', '+4915' || lpad(i::text, 9, '0'), 'CARD-' |
        now() - (i % 700) * interval '1 day'
   FROM generate_series(1, $MEMBERS) i;
 INSERT INTO member_balances (member_id, seq, available, pending, held, lifetime_spend_minor, debt, updated_at,
-                             program_id, last_purchase_at, last_redeem_at)
+                             program_id, last_purchase_at, last_redeem_on)
 SELECT md5('m' || i)::uuid, 200, (random() * 3000)::int, 0, 0, (random() * 5000000)::bigint, 0, now(), 'bench',
        now() - random() * interval '400 days',
-       CASE WHEN random() < 0.4 THEN now() - random() * interval '400 days' END
+       CASE WHEN random() < 0.4 THEN (now() - random() * interval '400 days')::date END
   FROM generate_series(1, $MEMBERS) i;
 INSERT INTO ledger (member_id, seq, program_id, kind, points, available_delta, pending_delta, held_delta, reason,
                     transaction_id, receipt_number, till_ref, occurred_at)
@@ -140,4 +140,4 @@ psql -q "$PGHOST_URL/$DB" -c "SELECT (SELECT count(*) FROM members) AS members, 
   (SELECT count(*) FROM period_figures) AS period_figure_rows, pg_size_pretty(pg_database_size('$DB')) AS size"
 # the one liability read that is an index range rather than rows by key
 psql -q "$PGHOST_URL/$DB" -c "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT coalesce(sum(available), 0), count(*)
-  FROM member_balances WHERE program_id = 'bench' AND available > 0 AND last_redeem_at >= now() - interval '90 days'"
+  FROM member_balances WHERE program_id = 'bench' AND available > 0 AND last_redeem_on >= current_date - 90"

@@ -18,7 +18,7 @@ import java.util.UUID;
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 
-/** Migrations that convert what earlier versions wrote: V4 (one encoded state per member), V7 and 7.1. */
+/** Migrations that convert what earlier versions wrote: V4 (one encoded state per member), V7, 7.1 and V8. */
 class MigrationTest {
 
   @Test
@@ -47,7 +47,7 @@ class MigrationTest {
   }
 
   @Test
-  void membersWrittenBeforeV7GetTheirDueTimesConsentAndConsentHistory() throws Exception {
+  void membersWrittenBeforeV7GetTheirDueTimesConsentConsentHistoryAndRedemptionDay() throws Exception {
     String url = databaseAt("6");
     UUID member = UUID.randomUUID();
     long expireAt = System.currentTimeMillis() + 3 * Rules.DAY_MILLIS;
@@ -60,7 +60,8 @@ class MigrationTest {
       sql.createStatement().execute("INSERT INTO members (id, program_id, phone, consent_personal_data, "
           + "consent_marketing) VALUES ('" + member + "', 'old', '+79990000000', true, false)");
       try (var st = sql.prepareStatement("INSERT INTO member_balances (member_id, seq, available, pending, held, "
-          + "lifetime_spend_minor, debt, state, updated_at, program_id) VALUES (?::uuid, 1, 40, 10, 0, 5000, 0, ?, now(), 'old')")) {
+          + "lifetime_spend_minor, debt, state, updated_at, program_id, last_redeem_at) "
+          + "VALUES (?::uuid, 1, 40, 10, 0, 5000, 0, ?, now(), 'old', '2026-03-04 23:30:00.123+00')")) {
         st.setString(1, member.toString());
         st.setBytes(2, StateCodec.encode(state));
         st.executeUpdate();
@@ -68,13 +69,18 @@ class MigrationTest {
     }
     Database.migrate(url);
     try (Connection sql = connect(url); var rs = sql.createStatement().executeQuery(
-        "SELECT b.due_at, b.next_expiry_at, m.consent_service_notices, c.source FROM member_balances b "
+        "SELECT b.due_at, b.next_expiry_at, m.consent_service_notices, c.source, b.last_redeem_on::text "
+            + "FROM member_balances b "
             + "JOIN members m ON m.id = b.member_id JOIN member_consents c ON c.member_id = b.member_id")) {
       assertThat(rs.next()).isTrue();
-      assertThat(rs.getTimestamp(1).getTime()).as("the pending lot activates first").isEqualTo(expireAt - Rules.DAY_MILLIS);
-      assertThat(rs.getTimestamp(2).getTime()).isEqualTo(expireAt);
+      // kept rounded up to the whole second (V8), so purchases within a second leave the indexed columns alone
+      long activateAt = expireAt - Rules.DAY_MILLIS;
+      assertThat(rs.getTimestamp(1).getTime()).as("the pending lot activates first")
+          .isEqualTo((activateAt + 999) / 1000 * 1000).isBetween(activateAt, activateAt + 999);
+      assertThat(rs.getTimestamp(2).getTime()).isEqualTo((expireAt + 999) / 1000 * 1000);
       assertThat(rs.getBoolean(3)).as("service notices as personal data").isTrue();
       assertThat(rs.getString(4)).isEqualTo("till");
+      assertThat(rs.getString(5)).as("the UTC day of the last redemption").isEqualTo("2026-03-04");
       assertThat(rs.next()).isFalse();
     }
   }

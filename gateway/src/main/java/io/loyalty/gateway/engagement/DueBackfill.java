@@ -27,8 +27,8 @@ public final class DueBackfill extends StateBackfill {
       update = sql.prepareStatement(UPDATE);
     }
     Lot next = state.nextExpiring();
-    set(update, 1, state.dueAt());
-    set(update, 2, next == null ? null : next.expireAt());
+    set(update, 1, ExpiryJob.dueColumn(state.dueAt()));
+    set(update, 2, ExpiryJob.dueColumn(next == null ? null : next.expireAt()));
     update.setString(3, memberId);
     update.addBatch();
   }

@@ -28,6 +28,11 @@ public final class ExpiryJob implements Scheduler.Job {
        WHERE due_at <= $1 AND (due_at, member_id) > ($2, $3)
        ORDER BY due_at, member_id
        LIMIT $4""";
+  /**
+   * Due times are stored rounded up to the whole second, so that a member's purchases within one second leave its
+   * row's indexed columns as they were and PostgreSQL updates the row in place; the job looks that far ahead.
+   */
+  static final long DUE_ROUNDING_MILLIS = 1000;
   /** Members matured at once (more makes a pass shorter and purchases meanwhile slower: BENCHMARKS.md). */
   static final int CHUNK = 50;
   private static final UUID FIRST = new UUID(0, 0);
@@ -47,6 +52,11 @@ public final class ExpiryJob implements Scheduler.Job {
     return "expiry";
   }
 
+  /** A due (or expiry) time as member_balances keeps it: rounded up to the whole second; none for none. */
+  public static Long dueColumn(Long millis) {
+    return millis == null || millis < 0 ? null : -Math.floorDiv(-millis, DUE_ROUNDING_MILLIS) * DUE_ROUNDING_MILLIS;
+  }
+
   @Override
   public Future<Scheduler.Step> step(String cursor, long now) {
     long afterDue = 0; // before every due time
@@ -57,7 +67,7 @@ public final class ExpiryJob implements Scheduler.Job {
       afterMember = UUID.fromString(parts[1]);
     }
     return pool.preparedQuery(SELECT_DUE)
-        .execute(Tuple.of(Times.utc(now), Times.utc(afterDue), afterMember, CHUNK))
+        .execute(Tuple.of(Times.utc(now + DUE_ROUNDING_MILLIS - 1), Times.utc(afterDue), afterMember, CHUNK))
         .compose(rows -> {
           List<Future<?>> matured = new ArrayList<>();
           String next = null;

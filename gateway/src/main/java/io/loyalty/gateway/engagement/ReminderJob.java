@@ -72,7 +72,7 @@ public final class ReminderJob implements Scheduler.Job {
     long afterExpiry = resumed ? Long.parseLong(at[1]) : 0;
     UUID afterMember = resumed ? UUID.fromString(at[2]) : FIRST;
     Program p = program;
-    long horizon = now + p.expiryReminderDays().get(0) * Rules.DAY_MILLIS;
+    long horizon = now + p.expiryReminderDays().get(0) * Rules.DAY_MILLIS + ExpiryJob.DUE_ROUNDING_MILLIS - 1;
     return pool.preparedQuery(SELECT_EXPIRING)
         .execute(Tuple.of(p.id(), Times.utc(horizon), Times.utc(afterExpiry), afterMember, CHUNK))
         .compose(rows -> {

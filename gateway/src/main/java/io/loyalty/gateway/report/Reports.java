@@ -38,7 +38,7 @@ public final class Reports {
    */
   static final String SELECT_REDEEMED_SINCE = """
       SELECT coalesce(sum(available), 0), count(*) FROM member_balances
-       WHERE program_id = $1 AND available > 0 AND last_redeem_at >= $2""";
+       WHERE program_id = $1 AND available > 0 AND last_redeem_on >= $2""";
   /** Members whose last purchase was on or after the cutoff day; the rest are dormant. */
   static final String SELECT_RECENT_BUYERS =
       "SELECT coalesce(sum(members), 0) FROM program_purchase_days WHERE program_id = $1 AND day >= $2";
@@ -95,11 +95,11 @@ public final class Reports {
   /** The liability figures as of {@code today}; see the OpenAPI file for each one's meaning. */
   public Future<JsonObject> liability(Program program, LocalDate today, int inactiveAfterDays) {
     Tuple byProgram = Tuple.of(program.id());
-    var cutoff = today.minusDays(inactiveAfterDays).atStartOfDay().atOffset(ZoneOffset.UTC);
+    LocalDate cutoff = today.minusDays(inactiveAfterDays);
     Future<Row> balances = one(SELECT_BALANCES, byProgram);
     Future<Row> expiring = one(SELECT_EXPIRING, Tuple.of(program.id(), today));
     Future<Row> redeemed = one(SELECT_REDEEMED_SINCE, Tuple.of(program.id(), cutoff));
-    Future<Row> recent = one(SELECT_RECENT_BUYERS, Tuple.of(program.id(), today.minusDays(inactiveAfterDays)));
+    Future<Row> recent = one(SELECT_RECENT_BUYERS, Tuple.of(program.id(), cutoff));
     return Future.all(balances, expiring, redeemed, recent).map(done -> {
       Row b = balances.result();
       long available = b.getLong(0);

@@ -1,8 +1,10 @@
 package io.loyalty.gateway.writebehind;
 
+import io.loyalty.gateway.engagement.ExpiryJob;
 import io.loyalty.gateway.report.Figures;
 import io.loyalty.gateway.rules.Entry;
 import io.loyalty.gateway.rules.Profile;
+import io.loyalty.gateway.rules.Rules;
 import io.loyalty.gateway.webhook.Outbox;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -47,10 +49,10 @@ final class Batch {
   static final String UPSERT_MEMBERS = """
       WITH up AS (
         INSERT INTO member_balances AS b (member_id, seq, available, pending, held, lifetime_spend_minor, debt, state,
-                                          updated_at, program_id, last_purchase_at, last_redeem_at, due_at,
+                                          updated_at, program_id, last_purchase_at, last_redeem_on, due_at,
                                           next_expiry_at)
         SELECT m, s, a, pe, h, sp, d, st, now(), p, timestamptz 'epoch' + lp * interval '1 millisecond',
-               timestamptz 'epoch' + lr * interval '1 millisecond', timestamptz 'epoch' + du * interval '1 millisecond',
+               date 'epoch' + lr::int, timestamptz 'epoch' + du * interval '1 millisecond',
                timestamptz 'epoch' + nx * interval '1 millisecond'
           FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
                       $8::bytea[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[])
@@ -61,7 +63,7 @@ final class Batch {
                updated_at = excluded.updated_at, due_at = excluded.due_at, next_expiry_at = excluded.next_expiry_at,
                previous_purchase_at = b.last_purchase_at,
                last_purchase_at = greatest(b.last_purchase_at, excluded.last_purchase_at),
-               last_redeem_at = greatest(b.last_redeem_at, excluded.last_redeem_at)
+               last_redeem_on = greatest(b.last_redeem_on, excluded.last_redeem_on)
          WHERE b.seq < excluded.seq
         RETURNING b.program_id, (b.previous_purchase_at AT TIME ZONE 'UTC')::date AS left_day,
                   (b.last_purchase_at AT TIME ZONE 'UTC')::date AS last_day),
@@ -150,8 +152,8 @@ final class Batch {
       long[] last = lastSale.get(e.member());
       members.add(e.member(), e.seq(), e.available(), e.pending(), e.held(), e.spendMinor(), e.debt(),
           Buffer.buffer(e.state()), e.programId(), last == null ? null : last[0],
-          last == null || last[1] == Long.MIN_VALUE ? null : last[1], e.dueAt() < 0 ? null : e.dueAt(),
-          e.nextExpiryAt() < 0 ? null : e.nextExpiryAt());
+          last == null || last[1] == Long.MIN_VALUE ? null : Math.floorDiv(last[1], Rules.DAY_MILLIS),
+          ExpiryJob.dueColumn(e.dueAt()), ExpiryJob.dueColumn(e.nextExpiryAt()));
     });
     return conn.preparedQuery(INSERT_LEDGER).execute(ledger.tuple())
         .compose(inserted -> {
