@@ -1,5 +1,6 @@
 package io.loyalty.gateway.webhook;
 
+import io.loyalty.gateway.store.Columns;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlClient;
@@ -68,26 +69,12 @@ public final class Outbox {
     if (facts.isEmpty()) {
       return Future.succeededFuture();
     }
-    int n = facts.size();
-    UUID[] ids = new UUID[n];
-    String[] keys = new String[n];
-    String[] programs = new String[n];
-    String[] types = new String[n];
-    UUID[] members = new UUID[n];
-    Long[] at = new Long[n];
-    String[] bodies = new String[n];
-    for (int i = 0; i < n; i++) {
-      Fact f = facts.get(i);
-      ids[i] = f.id();
-      keys[i] = f.key();
-      programs[i] = f.programId();
-      types[i] = f.type();
-      members[i] = f.member();
-      at[i] = f.occurredAt();
-      bodies[i] = f.body();
+    Columns rows = new Columns(UUID.class, String.class, String.class, String.class, UUID.class, Long.class,
+        String.class);
+    for (Fact f : facts) {
+      rows.add(f.id(), f.key(), f.programId(), f.type(), f.member(), f.occurredAt(), f.body());
     }
-    Tuple tuple = Tuple.tuple().addValue(ids).addValue(keys).addValue(programs).addValue(types).addValue(members)
-        .addValue(at).addValue(bodies).addValue(Times.utc(nowMillis));
+    Tuple tuple = rows.tuple().addValue(Times.utc(nowMillis));
     return client.preparedQuery(INSERT).execute(tuple).mapEmpty();
   }
 }

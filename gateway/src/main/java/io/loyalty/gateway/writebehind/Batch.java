@@ -5,13 +5,11 @@ import io.loyalty.gateway.report.Figures;
 import io.loyalty.gateway.rules.Entry;
 import io.loyalty.gateway.rules.Profile;
 import io.loyalty.gateway.rules.Rules;
+import io.loyalty.gateway.store.Columns;
 import io.loyalty.gateway.webhook.Outbox;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Tuple;
-import java.lang.reflect.Array;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -184,33 +182,5 @@ final class Batch {
       }
     }
     return n == 0 ? Future.succeededFuture() : conn.preparedQuery(INSERT_CONSENTS).execute(rows.tuple());
-  }
-
-  /** Column-wise arrays for one unnest statement, each typed as its SQL parameter. */
-  private static final class Columns {
-    private final Class<?>[] types;
-    private final List<List<Object>> columns = new ArrayList<>();
-
-    Columns(Class<?>... types) {
-      this.types = types;
-      for (int i = 0; i < types.length; i++) {
-        columns.add(new ArrayList<>());
-      }
-    }
-
-    void add(Object... row) {
-      for (int i = 0; i < row.length; i++) {
-        columns.get(i).add(row[i]);
-      }
-    }
-
-    Tuple tuple() {
-      Tuple tuple = Tuple.tuple();
-      for (int i = 0; i < types.length; i++) {
-        List<Object> column = columns.get(i);
-        tuple.addValue(column.toArray((Object[]) Array.newInstance(types[i], column.size())));
-      }
-      return tuple;
-    }
   }
 }
