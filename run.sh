@@ -12,5 +12,5 @@ if [ ! -f "$JAR" ] || [ -n "$(find pom.xml gateway/pom.xml gateway/src -newer "$
     exit 1
   fi
 fi
-# the parallel collector costs ~10% less CPU per purchase than G1 (BENCHMARKS.md)
-exec java -XX:+UseParallelGC -jar "$JAR" "$@"
+# the collector and its sizes: deploy/jvm.options
+exec java @deploy/jvm.options -jar "$JAR" "$@"

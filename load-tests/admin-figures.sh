@@ -39,7 +39,7 @@ psql -q "$PGHOST_URL/postgres" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATAB
 redis-server --port "$REDIS_PORT" --save '' --appendonly no > "$WORK/redis.log" 2>&1 &
 REDIS_PID=$!
 REDIS_URL=redis://127.0.0.1:$REDIS_PORT DATABASE_URL=$PGHOST_URL/$DB GATEWAY_ADMIN_TOKEN=$TOKEN \
-  GATEWAY_PORT=$GATEWAY_PORT CONFIG_REFRESH_MS=500 java -XX:+UseParallelGC -jar gateway/target/loyalty-gateway.jar \
+  GATEWAY_PORT=$GATEWAY_PORT CONFIG_REFRESH_MS=500 java @deploy/jvm.options -jar gateway/target/loyalty-gateway.jar \
   > "$WORK/gateway.log" 2>&1 &
 GATEWAY_PID=$!
 for _ in $(seq 1 60); do curl -sf "$BASE/health/ready" >/dev/null && break; sleep 1; done

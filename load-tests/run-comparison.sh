@@ -12,7 +12,7 @@
 # Environment: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test), RUN_SECONDS per run (30),
 # CONNECTIONS for wrk (64), PG_CLIENTS for pgbench (32), MEMBERS (2000), GATEWAY_PORT (18089), REDIS_PORT (16399).
 # GATEWAY_ONLY=1 measures the gateway alone (for A/B of a change) and writes nothing; GATEWAY_JAVA_OPTS replace
-# the gateway's JVM options (default -XX:+UseParallelGC, as run.sh and the image use).
+# the gateway's JVM options (default @deploy/jvm.options, as run.sh and the image use).
 # Loopback only; every run is bounded in time and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -138,7 +138,7 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK" --appendonly ye
 for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 REDIS_PID=$(cat "$WORK/redis.pid")
 REDIS_URL=redis://127.0.0.1:$REDIS_PORT DATABASE_URL=$DATABASE_URL GATEWAY_ADMIN_TOKEN=$TOKEN \
-  GATEWAY_PORT=$GATEWAY_PORT TILL_RATE_LIMIT_PER_SECOND=1000000 TILL_RATE_LIMIT_BURST=1000000 java ${GATEWAY_JAVA_OPTS:--XX:+UseParallelGC} -jar gateway/target/loyalty-gateway.jar > "$WORK/gateway.log" 2>&1 &
+  GATEWAY_PORT=$GATEWAY_PORT TILL_RATE_LIMIT_PER_SECOND=1000000 TILL_RATE_LIMIT_BURST=1000000 java ${GATEWAY_JAVA_OPTS:-@deploy/jvm.options} -jar gateway/target/loyalty-gateway.jar > "$WORK/gateway.log" 2>&1 &
 GW_PID=$!
 for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$GATEWAY_PORT/health/ready" >/dev/null && break; sleep 1; done
 kill -0 "$GW_PID" 2>/dev/null || { echo "the gateway did not start:" >&2; cat "$WORK/gateway.log" >&2; exit 1; }

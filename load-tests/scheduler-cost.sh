@@ -50,7 +50,7 @@ trap cleanup EXIT
 start_gateway() {  # scheduler interval in ms
   REDIS_URL=redis://127.0.0.1:$REDIS_PORT DATABASE_URL=$DATABASE_URL GATEWAY_ADMIN_TOKEN=$TOKEN \
     GATEWAY_PORT=$GATEWAY_PORT SCHEDULER_INTERVAL_MS=$1 TILL_RATE_LIMIT_PER_SECOND=1000000 \
-    TILL_RATE_LIMIT_BURST=1000000 java -XX:+UseParallelGC -jar gateway/target/loyalty-gateway.jar \
+    TILL_RATE_LIMIT_BURST=1000000 java @deploy/jvm.options -jar gateway/target/loyalty-gateway.jar \
     >> "$WORK/gateway.log" 2>&1 &
   GATEWAY_PID=$!
   STARTED=$(date +%s)

@@ -7,8 +7,9 @@
 -- ARGV: 1 expected version: the first 8 bytes of the state (the member seq) the change was decided from
 --       2 new state ('' when the decision changed nothing: then only the version is checked)
 --       3 idempotency: 'none' | 'check' (answer a stored record, store nothing) | 'store'
---       4 the idempotency record to store, 5 its time to live in seconds
---       6 write-behind event, 7 most entries the stream may hold (past it new work waits; replays are answered)
+--       4 the idempotency record to store (empty unless 3 is 'store'), 5 its time to live in seconds
+--       6 write-behind event, all but its end: the script appends the new state and the record to it
+--       7 most entries the stream may hold (past it new work waits; replays are answered)
 --       then three per extra key: op, a, b: 'SET' value ttl_seconds | 'ZADD' score member | 'ZREM' '' member
 -- Returns {'OK'} | {'REPLAY', stored record} | {'CONFLICT', current state, or nil when not loaded} | {'BACKLOG'}
 if ARGV[3] ~= 'none' then
@@ -21,7 +22,7 @@ if redis.call('GETRANGE', KEYS[1], 0, 7) ~= ARGV[1] then
 end
 if ARGV[2] ~= '' then
   redis.call('SET', KEYS[1], ARGV[2])
-  redis.call('XADD', KEYS[3], '*', 'e', ARGV[6])
+  redis.call('XADD', KEYS[3], '*', 'e', ARGV[6] .. ARGV[2] .. ARGV[4])
 end
 if ARGV[3] == 'store' then redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5]) end
 for i = 4, #KEYS do

@@ -45,6 +45,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -65,15 +66,17 @@ public final class Gateway {
   private final String writeBehindDeployment;
   private final String apiDeployment;
   private final String engagementDeployment;
+  private final String housekeepingDeployment;
 
   private Gateway(Vertx vertx, Redis redis, JvmGcMetrics jvmMeters, String writeBehindDeployment,
-      String apiDeployment, String engagementDeployment) {
+      String apiDeployment, String engagementDeployment, String housekeepingDeployment) {
     this.vertx = vertx;
     this.redis = redis;
     this.jvmMeters = jvmMeters;
     this.writeBehindDeployment = writeBehindDeployment;
     this.apiDeployment = apiDeployment;
     this.engagementDeployment = engagementDeployment;
+    this.housekeepingDeployment = housekeepingDeployment;
   }
 
   public static Future<Gateway> start(Config config, Clock clock) {
@@ -144,13 +147,17 @@ public final class Gateway {
               .compose(writeBehindId -> vertx.deployVerticle(new EngagementVerticle(pool, store, programs, clock,
                   config.schedulerIntervalMillis(), config.webhookPollMillis(), config.webhookTimeoutMillis(), registry))
                   .map(engagementId -> new String[] {writeBehindId, engagementId}))
-              .map(ids -> {
-                vertx.setPeriodic(config.configRefreshMillis(), id -> programs.refresh());
-                vertx.setPeriodic(TillsSeen.FLUSH_MILLIS, id -> programs.seen().flush());
-                new HoldSweeper(redis, store, programs, clock).start(vertx);
-                new MemberEvictor(redis, store, pool, config.memberIdleSeconds(), registry)
-                    .start(vertx, config.memberEvictScanMillis());
-                return new Gateway(vertx, redis, jvmMeters, ids[0], apiId, ids[1]);
+              .compose(ids -> {
+                HoldSweeper holds = new HoldSweeper(redis, store, programs, clock);
+                MemberEvictor evictor = new MemberEvictor(redis, store, pool, config.memberIdleSeconds(), registry);
+                return vertx.deployVerticle(new Housekeeping(List.of(
+                        new Housekeeping.Job("configuration refresh", config.configRefreshMillis(), programs::refresh),
+                        new Housekeeping.Job("tills' last requests", TillsSeen.FLUSH_MILLIS,
+                            () -> programs.seen().flush()),
+                        new Housekeeping.Job("hold sweep", HoldSweeper.PERIOD_MILLIS, holds::sweep),
+                        new Housekeeping.Job("idle member eviction", config.memberEvictScanMillis(), evictor::step))))
+                    .map(housekeepingId -> new Gateway(vertx, redis, jvmMeters, ids[0], apiId, ids[1],
+                        housekeepingId));
               }))
           .onFailure(e -> redis.close());
     }).onFailure(e -> {
@@ -160,14 +167,15 @@ public final class Gateway {
   }
 
   /**
-   * Stops in the order that loses nothing and alarms nobody: stop the background jobs (giving their leases up),
-   * stop taking requests and let those in flight finish
+   * Stops in the order that loses nothing and alarms nobody: stop the periodic housekeeping (its runs in progress
+   * finish) and the background jobs (giving their leases up), stop taking requests and let those in flight finish
    * (up to {@link ApiVerticle#DRAIN_SECONDS}), then stop the write-behind worker once its batch in progress is written
-   * (what is not yet written stays in Redis for the next gateway), then close the timers and the PostgreSQL pool,
-   * and only then the Redis connection.
+   * (what is not yet written stays in Redis for the next gateway), then close the PostgreSQL pool, and only then the
+   * Redis connection.
    */
   public CompletableFuture<Void> stop() {
-    return vertx.undeploy(engagementDeployment)
+    return vertx.undeploy(housekeepingDeployment)
+        .eventually(() -> vertx.undeploy(engagementDeployment))
         .eventually(() -> vertx.undeploy(apiDeployment))
         .eventually(() -> vertx.undeploy(writeBehindDeployment))
         .toCompletionStage().toCompletableFuture()

@@ -143,6 +143,28 @@ class ManagerFiguresTest extends GatewayTest {
   }
 
   @Test
+  void aMemberWhoBuysOftenIsCountedOnceAndRedeemingFromItsFirstRedemption() {
+    Shop shop = Shop.open(new JsonObject());
+    LocalDate today = LocalDate.ofInstant(gw.clock.instant(), ZoneOffset.UTC);
+    String a = gw.member(shop.tillA());
+    // each receipt in its own write-behind batch, so each meets the member's rows as the last one left them
+    for (int i = 1; i <= 6; i++) {
+      Integer redeem = i >= 4 ? 10 : null; // past two receipts before the first redemption, then more of both
+      ok(gw.purchase(shop.tillA(), "often-" + i, TestGateway.purchase(a, "R-" + i, 100_000, redeem)));
+      gw.awaitDrained();
+      JsonObject day = only(shop.get("/analytics?from=" + today + "&to=" + today).getJsonArray("groups"));
+      assertThat(day.getLong("receipts")).isEqualTo(i);
+      assertThat(day.getLong("members_active")).isEqualTo(1);
+      assertThat(day.getLong("repeat_members")).isEqualTo(i >= 2 ? 1 : 0);
+      assertThat(day.getLong("members_redeeming")).as("after receipt %d", i).isEqualTo(i >= 4 ? 1 : 0);
+    }
+    JsonObject store = only(shop.get("/analytics?group_by=store").getJsonArray("groups"));
+    assertThat(store.getLong("members_active")).isEqualTo(1);
+    assertThat(store.getLong("repeat_members")).isEqualTo(1);
+    assertThat(store.getLong("members_redeeming")).isEqualTo(1);
+  }
+
+  @Test
   void aBatchWrittenTwiceIsCountedOnce() {
     Shop shop = Shop.open(new JsonObject());
     String member = gw.member(shop.tillA());

@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -30,7 +31,7 @@ import java.util.regex.Pattern;
  * member and read its ledger.
  */
 public final class AdminRoutes {
-  private static final Pattern STORE_OR_TILL = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+  private static final Predicate<String> STORE_OR_TILL = Pattern.compile("[A-Za-z0-9_.-]{1,64}").asMatchPredicate();
   static final int MAX_TILLS_PAGE = 1000;
   static final String SELECT_TILLS = """
       SELECT t.id, t.store_id, t.till_id, t.created_at, t.revoked_at, s.last_seen_at

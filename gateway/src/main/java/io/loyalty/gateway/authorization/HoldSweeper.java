@@ -12,14 +12,11 @@ import io.loyalty.gateway.rules.Rules;
 import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.store.Redis;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Voids authorisations whose hold expired uncaptured, without waiting for someone to touch the member: every
@@ -28,7 +25,6 @@ import org.slf4j.LoggerFactory;
  * commit's version check makes the release happen exactly once.
  */
 public final class HoldSweeper {
-  private static final Logger LOG = LoggerFactory.getLogger(HoldSweeper.class);
   public static final long PERIOD_MILLIS = 1000;
   /** Members matured per shard per sweep. */
   private static final int BATCH = 200;
@@ -45,11 +41,7 @@ public final class HoldSweeper {
     this.clock = clock;
   }
 
-  public void start(Vertx vertx) {
-    vertx.setPeriodic(PERIOD_MILLIS, id -> sweep().onFailure(e -> LOG.warn("hold sweep failed: {}", e.toString())));
-  }
-
-  Future<Void> sweep() {
+  public Future<Void> sweep() {
     long now = clock.millis();
     List<Future<?>> shards = new ArrayList<>();
     for (int shard = 0; shard < Keys.SHARDS; shard++) {

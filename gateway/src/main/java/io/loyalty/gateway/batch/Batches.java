@@ -31,6 +31,8 @@ import java.util.Set;
  */
 public final class Batches {
   public static final int MAX_ITEMS = 1000;
+  /** What a batch item may be. */
+  private static final Set<String> KINDS = Set.of("purchase", "refund");
   /** How far ahead of the gateway's clock a till's clock may run. */
   static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
 
@@ -60,8 +62,8 @@ public final class Batches {
     List<Item> items = new ArrayList<>();
     f.eachObject(array, "items", (path, item) -> {
       f.rejectUnknown(item, path, Set.of("idempotency_key", "occurred_at", "kind", "body"));
-      String key = f.text(item, path, "idempotency_key", true, 128, Requests.IDEMPOTENCY_KEY);
-      String kind = f.text(item, path, "kind", true, 8, java.util.regex.Pattern.compile("purchase|refund"));
+      String key = f.text(item, path, "idempotency_key", true, Requests.IDEMPOTENCY_KEY_MAX, Requests.IDEMPOTENCY_KEY);
+      String kind = f.text(item, path, "kind", true, 8, KINDS::contains);
       String occurred = f.text(item, path, "occurred_at", true, 40, null);
       JsonObject itemBody = f.object(item, path, "body", true);
       Instant occurredAt = null;

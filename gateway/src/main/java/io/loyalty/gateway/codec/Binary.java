@@ -67,7 +67,21 @@ public final class Binary {
     }
 
     public Writer string(String value) {
-      return value == null ? varLong(-1) : bytes(value.getBytes(StandardCharsets.UTF_8));
+      if (value == null) {
+        return varLong(-1);
+      }
+      int n = value.length();
+      for (int i = 0; i < n; i++) {
+        if (value.charAt(i) >= 0x80) {
+          return bytes(value.getBytes(StandardCharsets.UTF_8));
+        }
+      }
+      varLong(n); // ASCII, the usual case: its UTF-8 is one byte per char, written without a copy
+      ensure(n);
+      for (int i = 0; i < n; i++) {
+        bytes[size++] = (byte) value.charAt(i);
+      }
+      return this;
     }
 
     public Writer bytes(byte[] value) {
@@ -163,6 +177,11 @@ public final class Binary {
       if (n == -1) {
         return null;
       }
+      return raw(n);
+    }
+
+    /** The next n bytes as they are (their length was given elsewhere). */
+    public byte[] raw(long n) {
       if (n < 0 || n > bytes.length - at) {
         throw new IllegalArgumentException("length " + n + " with " + (bytes.length - at) + " bytes left");
       }

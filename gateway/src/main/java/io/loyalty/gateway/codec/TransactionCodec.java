@@ -12,7 +12,7 @@ public final class TransactionCodec {
   }
 
   public static byte[] encode(Transaction t) {
-    Binary.Writer w = new Binary.Writer(160 + 24 * t.lines().size());
+    Binary.Writer w = new Binary.Writer(200 + 64 * t.lines().size());
     w.write(FORMAT).uuid(t.id()).write(t.kind().ordinal()).string(t.status()).string(t.programId()).uuid(t.till())
         .string(t.receipt()).varLong(t.occurredAt()).varLong(t.totalMinor()).varLong(t.eligibleMinor())
         .varLong(t.authorizedTotalMinor());

@@ -3,6 +3,7 @@ package io.loyalty.gateway.http;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import io.loyalty.gateway.member.MemberStore;
 import io.loyalty.gateway.rules.Answer;
 import io.loyalty.gateway.rules.Refusal;
@@ -20,7 +21,13 @@ public final class Answers {
   private Answers() {
   }
 
-  private static final JsonFactory JSON = new JsonFactory();
+  /**
+   * The one JSON factory of the hot path (request bodies read, answers written). Its buffers are recycled through a
+   * shared pool rather than per thread: the per-thread lookup cost ~2% of the JVM's time under load (JFR), because
+   * event-loop threads carry many thread-locals.
+   */
+  public static final JsonFactory JSON = JsonFactory.builder()
+      .recyclerPool(JsonRecyclerPools.newConcurrentDequePool()).build();
 
   /** The reply to a change: its fresh answer, its replayed one, or the problem of its refusal. */
   public static Reply reply(int status, MemberStore.Outcome outcome) {

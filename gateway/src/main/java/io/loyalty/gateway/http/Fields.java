@@ -5,7 +5,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
+import java.util.function.Predicate;
 
 /**
  * Reads typed fields out of a request body and collects every problem, so one 422 lists all bad fields.
@@ -74,8 +74,26 @@ public final class Fields {
     return number;
   }
 
-  /** A string of 1..maxLength characters matching {@code pattern} (if given); null when absent and optional. */
-  public String text(JsonObject object, String path, String name, boolean required, int maxLength, Pattern pattern) {
+  /**
+   * Printable ASCII (0x21-0x7E, and 0x20 when {@code space}), checked without a regular expression: these
+   * fields are on every request.
+   */
+  public static Predicate<String> printableAscii(boolean space) {
+    char lowest = space ? ' ' : '!';
+    return text -> {
+      for (int i = 0; i < text.length(); i++) {
+        char c = text.charAt(i);
+        if (c < lowest || c > '~') {
+          return false;
+        }
+      }
+      return true;
+    };
+  }
+
+  /** A string of 1..maxLength characters matching {@code rule} (if given); null when absent and optional. */
+  public String text(JsonObject object, String path, String name, boolean required, int maxLength,
+      Predicate<String> rule) {
     Object value = object.getValue(name);
     if (value == null) {
       if (required) {
@@ -91,7 +109,7 @@ public final class Fields {
       error(path + name, "must be 1 to " + maxLength + " characters");
       return null;
     }
-    if (pattern != null && !pattern.matcher(text).matches()) {
+    if (rule != null && !rule.test(text)) {
       error(path + name, "has an invalid format");
       return null;
     }

@@ -7,12 +7,13 @@ import io.loyalty.gateway.program.Till;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.util.regex.Pattern;
+import java.util.function.Predicate;
 
 /** What every handler reads off a request: who is calling, its JSON body, its idempotency key. */
 public final class Requests {
   /** Printable ASCII without spaces; long enough for a UUID plus a till's own prefix. */
-  public static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7E]{1,128}");
+  public static final int IDEMPOTENCY_KEY_MAX = 128;
+  public static final Predicate<String> IDEMPOTENCY_KEY = Fields.printableAscii(false);
 
   private Requests() {
   }
@@ -81,7 +82,7 @@ public final class Requests {
 
   public static String idempotencyKey(RoutingContext ctx) {
     String key = ctx.request().getHeader("idempotency-key");
-    if (key == null || !IDEMPOTENCY_KEY.matcher(key).matches()) {
+    if (key == null || key.isEmpty() || key.length() > IDEMPOTENCY_KEY_MAX || !IDEMPOTENCY_KEY.test(key)) {
       throw new ApiException(ErrorCode.IDEMPOTENCY_KEY_MISSING,
           "Send an 'Idempotency-Key' header of 1 to 128 printable ASCII characters without spaces");
     }

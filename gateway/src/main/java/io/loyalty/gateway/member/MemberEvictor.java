@@ -9,15 +9,12 @@ import io.loyalty.gateway.store.Script;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Drops the hot copies of members idle for longer than {@code MEMBER_IDLE_EVICT_SECONDS}, so Redis holds the
@@ -28,7 +25,6 @@ import org.slf4j.LoggerFactory;
  * each other's checks.
  */
 public final class MemberEvictor {
-  private static final Logger LOG = LoggerFactory.getLogger(MemberEvictor.class);
   static final String SELECT_IDLE = """
       SELECT member_id, seq FROM member_balances
        WHERE member_id = ANY($1::uuid[]) AND updated_at < now() - $2::bigint * interval '1 second'""";
@@ -41,7 +37,6 @@ public final class MemberEvictor {
   private final long idleSeconds;
   private final Counter evicted;
   private ScanCursor cursor = ScanCursor.INITIAL;
-  private boolean stepping;
 
   public MemberEvictor(Redis redis, MemberStore store, Pool pool, long idleSeconds, MeterRegistry registry) {
     this.redis = redis;
@@ -52,25 +47,11 @@ public final class MemberEvictor {
         .description("Idle members whose hot copy was dropped from Redis").register(registry);
   }
 
-  /** Every {@code periodMillis}, one page of the keyspace; nothing when idle eviction is off (0 seconds). */
-  public void start(Vertx vertx, long periodMillis) {
+  /** One page of the keyspace; nothing when idle eviction is off (0 seconds). */
+  public Future<Void> step() {
     if (idleSeconds == 0) {
-      return;
+      return Future.succeededFuture();
     }
-    vertx.setPeriodic(periodMillis, id -> {
-      if (!stepping) {
-        stepping = true;
-        step().onComplete(done -> {
-          stepping = false;
-          if (done.failed()) {
-            LOG.warn("idle member eviction failed: {}", done.cause().toString());
-          }
-        });
-      }
-    });
-  }
-
-  Future<Void> step() {
     return redis.call(c -> c.scan(cursor, ScanArgs.Builder.matches(Keys.MEMBER_SCAN).limit(PAGE))).compose(page -> {
       cursor = page.isFinished() ? ScanCursor.INITIAL : page;
       UUID[] members = page.getKeys().stream().filter(Keys::isMemberState).map(Keys::memberOf).toArray(UUID[]::new);

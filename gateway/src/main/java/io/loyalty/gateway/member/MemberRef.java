@@ -5,13 +5,14 @@ import io.loyalty.gateway.program.Program;
 import io.vertx.core.json.JsonObject;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /** How a request names a member: exactly one of its id, phone (E.164 after parsing) or card. */
 public record MemberRef(UUID id, String phone, String card) {
-  public static final Pattern CARD = Pattern.compile("[A-Za-z0-9-]{4,64}");
-  public static final Pattern EXTERNAL_ID = Pattern.compile("[\\x21-\\x7E]{1,64}");
-  static final Pattern PHONE_INPUT = Pattern.compile("[+0-9 ().-]{3,32}");
+  public static final Predicate<String> CARD = Pattern.compile("[A-Za-z0-9-]{4,64}").asMatchPredicate();
+  public static final Predicate<String> EXTERNAL_ID = Fields.printableAscii(false);
+  static final Predicate<String> PHONE_INPUT = Pattern.compile("[+0-9 ().-]{3,32}").asMatchPredicate();
 
   /** Reads {@code {id|phone|card}}; problems go to {@code f} and the result is then null. */
   public static MemberRef parse(Fields f, String path, JsonObject member, Program program) {

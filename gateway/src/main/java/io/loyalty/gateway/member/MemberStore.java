@@ -29,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -198,7 +199,10 @@ public final class MemberStore {
     UUID member = before.id();
     int shard = Keys.shard(member);
     String idempotencyKey = request == null ? Keys.member(member) : Keys.idempotency(member, request.till(), request.key());
-    List<String> keys = new ArrayList<>(List.of(Keys.member(member), idempotencyKey, Keys.stream(shard)));
+    List<String> keys = new ArrayList<>(5);
+    keys.add(Keys.member(member));
+    keys.add(idempotencyKey);
+    keys.add(Keys.stream(shard));
     byte[] state = NONE;
     byte[] event = NONE;
     byte[] record = NONE;
@@ -209,11 +213,13 @@ public final class MemberStore {
     if (d.changed()) {
       state = StateCodec.encode(d.state());
       boolean stored = record != NONE; // refusals are not stored: their retry is decided afresh
-      event = Event.encode(before, d, state, stored ? request.till() : null, stored ? request.key() : null,
-          stored ? record : null);
+      // the script appends the state and the record, which it has already
+      event = Event.head(before, d, state.length, stored ? request.till() : null, stored ? request.key() : null,
+          record.length);
     }
-    List<byte[]> args = new ArrayList<>(List.of(StateCodec.version(before.seq()), state, mode, record,
-        idempotencyTtl, event, maxStreamEntries));
+    List<byte[]> args = new ArrayList<>(13);
+    Collections.addAll(args, StateCodec.version(before.seq()), state, mode, record, idempotencyTtl, event,
+        maxStreamEntries);
     long now = clock.millis();
     for (Transaction t : d.transactions()) {
       if (t.kind() == Transaction.Kind.AUTHORIZATION && t.status().equals("authorized")

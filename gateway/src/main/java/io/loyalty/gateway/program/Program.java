@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
@@ -50,8 +51,15 @@ public record Program(
   public static final long MAX_RATE_BP = 10_000;
   public static final int MAX_TIERS = 20;
   public static final int MAX_EXCLUDED_CATEGORIES = 100;
-  private static final Pattern TIER_NAME = Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} _-]{0,39}");
-  private static final Pattern CATEGORY = Pattern.compile("[\\p{L}\\p{N}_.-]{1,64}");
+  private static final Predicate<String> TIER_NAME =
+      Pattern.compile("[\\p{L}\\p{N}][\\p{L}\\p{N} _-]{0,39}").asMatchPredicate();
+  /**
+   * A product category, as programs exclude them and receipt lines name them: 1 to 64 letters, numbers (any
+   * script), '_', '.' and '-' ({@code [\p{L}\p{N}_.-]{1,64}}, checked without a regular expression: it is on
+   * every receipt line).
+   */
+  public static final Predicate<String> CATEGORY = Program::isCategory;
+
   private static final Set<String> FIELDS = Set.of("currency", "point_value_minor", "accrual_rate_bp", "accrue_on",
       "max_redeem_share_bp", "pending_days", "expiry_days", "tiers", "excluded_categories", "default_phone_region",
       "hold_ttl_seconds", "allow_negative_balance", "restore_grace_days", "offline_max_age_days",
@@ -113,19 +121,19 @@ public record Program(
   public static Program parse(String id, JsonObject body) {
     Fields f = new Fields();
     f.rejectUnknown(body, "", FIELDS);
-    String currency = f.text(body, "", "currency", true, 3, Pattern.compile("[A-Z]{3}"));
+    String currency = f.text(body, "", "currency", true, 3, Pattern.compile("[A-Z]{3}").asMatchPredicate());
     if (currency != null && Currency.getAvailableCurrencies().stream().noneMatch(c -> c.getCurrencyCode().equals(currency))) {
       f.error("currency", "is not an ISO 4217 currency code");
     }
     Long pointValue = f.integer(body, "", "point_value_minor", 100L, 1, 1_000_000);
     Long rate = f.integer(body, "", "accrual_rate_bp", 500L, 0, MAX_RATE_BP);
-    String accrueOn = f.text(body, "", "accrue_on", false, 5, Pattern.compile("paid|total"));
+    String accrueOn = f.text(body, "", "accrue_on", false, 5, Pattern.compile("paid|total").asMatchPredicate());
     Long share = f.integer(body, "", "max_redeem_share_bp", 3000L, 0, 10_000);
     Long pendingDays = f.integer(body, "", "pending_days", 0L, 0, 365);
     Long expiryDays = body.getValue("expiry_days") == null ? null : f.integer(body, "", "expiry_days", null, 1, 3650);
     List<Tier> tiers = parseTiers(f, f.array(body, "", "tiers", false, MAX_TIERS));
     Set<String> excluded = parseCategories(f, f.array(body, "", "excluded_categories", false, MAX_EXCLUDED_CATEGORIES));
-    String region = f.text(body, "", "default_phone_region", false, 2, Pattern.compile("[A-Z]{2}"));
+    String region = f.text(body, "", "default_phone_region", false, 2, Pattern.compile("[A-Z]{2}").asMatchPredicate());
     if (region != null && !com.google.i18n.phonenumbers.PhoneNumberUtil.getInstance().getSupportedRegions().contains(region)) {
       f.error("default_phone_region", "is not a supported ISO 3166 region");
     }
@@ -134,7 +142,7 @@ public record Program(
     Long graceDays = f.integer(body, "", "restore_grace_days", 30L, 0, 3650);
     Long offlineDays = f.integer(body, "", "offline_max_age_days", 7L, 0, 90);
     List<Integer> reminders = parseReminders(f, f.array(body, "", "expiry_reminder_days", false, MAX_REMINDERS));
-    String digest = f.text(body, "", "digest", false, 9, Pattern.compile("off|monthly|quarterly"));
+    String digest = f.text(body, "", "digest", false, 9, Pattern.compile("off|monthly|quarterly").asMatchPredicate());
     SecondLife secondLife = parseSecondLife(f, body.getValue("second_life") == null ? null
         : f.object(body, "", "second_life", false));
     f.throwIfInvalid();
@@ -198,13 +206,27 @@ public record Program(
     return List.copyOf(tiers);
   }
 
+  private static boolean isCategory(String text) {
+    int count = 0;
+    for (int i = 0; i < text.length(); i += Character.charCount(text.codePointAt(i))) {
+      int c = text.codePointAt(i);
+      int type = Character.getType(c);
+      boolean number = type == Character.DECIMAL_DIGIT_NUMBER || type == Character.LETTER_NUMBER
+          || type == Character.OTHER_NUMBER;
+      if (!(Character.isLetter(c) || number || c == '_' || c == '.' || c == '-') || ++count > 64) {
+        return false;
+      }
+    }
+    return count > 0;
+  }
+
   private static Set<String> parseCategories(Fields f, JsonArray array) {
     Set<String> categories = new TreeSet<>();
     if (array == null) {
       return categories;
     }
     for (int i = 0; i < array.size(); i++) {
-      if (!(array.getValue(i) instanceof String category) || !CATEGORY.matcher(category).matches()) {
+      if (!(array.getValue(i) instanceof String category) || !CATEGORY.test(category)) {
         f.error("excluded_categories[" + i + "]", "must be 1 to 64 letters, digits, '_', '.' or '-'");
         continue;
       }

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import io.loyalty.gateway.http.Answers;
 import io.loyalty.gateway.http.Fields;
+import io.loyalty.gateway.program.Program;
 import io.loyalty.gateway.member.MemberRef;
 import io.loyalty.gateway.rules.Command;
 import java.io.IOException;
@@ -14,7 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.regex.Pattern;
+import java.util.function.Predicate;
 
 /**
  * The everyday purchase body read in one streaming pass, with its fingerprint, and no JSON tree. It takes only
@@ -25,7 +27,7 @@ import java.util.regex.Pattern;
  * so a body sent alone and the same body in a batch are the same request.
  */
 public final class PurchaseBody {
-  private static final JsonFactory JSON = new JsonFactory();
+  private static final JsonFactory JSON = Answers.JSON;
 
   private PurchaseBody() {
   }
@@ -157,7 +159,7 @@ public final class PurchaseBody {
           }
           switch (name) {
             case "sku" -> sku = text(64, PurchaseRequest.SKU);
-            case "category" -> category = text(64, PurchaseRequest.CATEGORY);
+            case "category" -> category = text(64, Program.CATEGORY);
             case "amount_minor" -> amount = integer(1, Fields.MAX_AMOUNT_MINOR);
             default -> {
               return null;
@@ -185,13 +187,13 @@ public final class PurchaseBody {
       return points < 0 ? -2 : points;
     }
 
-    /** A string of 1..max characters matching the pattern (if any), or null. */
-    String text(int max, Pattern pattern) throws IOException {
+    /** A string of 1..max characters matching the rule (if any), or null. */
+    String text(int max, Predicate<String> rule) throws IOException {
       if (next() != JsonToken.VALUE_STRING) {
         return null;
       }
       String text = p.getText();
-      return text.isEmpty() || text.length() > max || pattern != null && !pattern.matcher(text).matches() ? null : text;
+      return text.isEmpty() || text.length() > max || rule != null && !rule.test(text) ? null : text;
     }
 
     /** An integer in [min, max], or -1. */

@@ -9,15 +9,14 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
+import java.util.function.Predicate;
 
 /** A validated {@code POST /v1/purchases} body. */
 public record PurchaseRequest(MemberRef member, Receipt receipt, long redeemPoints, boolean enrollIfMissing) {
   public static final int MAX_LINES = 500;
   public static final long MAX_POINTS = 1_000_000_000_000L;
-  static final Pattern RECEIPT_NUMBER = Pattern.compile("[\\x20-\\x7E]{1,64}");
-  static final Pattern SKU = Pattern.compile("[\\x21-\\x7E]{1,64}");
-  static final Pattern CATEGORY = Pattern.compile("[\\p{L}\\p{N}_.-]{1,64}");
+  static final Predicate<String> RECEIPT_NUMBER = Fields.printableAscii(true);
+  static final Predicate<String> SKU = Fields.printableAscii(false);
   private static final Set<String> FIELDS = Set.of("member", "receipt", "redeem_points", "enroll_if_missing");
 
   public static PurchaseRequest parse(JsonObject body, Program program) {
@@ -57,7 +56,7 @@ public record PurchaseRequest(MemberRef member, Receipt receipt, long redeemPoin
     f.eachObject(lines, path + "lines", (linePath, line) -> {
       f.rejectUnknown(line, linePath, Set.of("sku", "category", "amount_minor"));
       String sku = f.text(line, linePath, "sku", true, 64, SKU);
-      String category = f.text(line, linePath, "category", false, 64, CATEGORY);
+      String category = f.text(line, linePath, "category", false, 64, Program.CATEGORY);
       Long amount = f.integer(line, linePath, "amount_minor", null, 1, Fields.MAX_AMOUNT_MINOR);
       if (sku != null && amount != null) {
         parsed.add(new Receipt.Line(sku, category, amount));

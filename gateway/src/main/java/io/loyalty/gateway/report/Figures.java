@@ -1,6 +1,7 @@
 package io.loyalty.gateway.report;
 
 import io.loyalty.gateway.rules.Entry;
+import io.loyalty.gateway.store.Columns;
 import io.loyalty.gateway.writebehind.Event;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
@@ -11,9 +12,11 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.temporal.TemporalAdjusters;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 
 /**
@@ -46,7 +49,9 @@ public final class Figures {
   /**
    * Rows per (program, period, start, till or none, member): the till becomes its store (none: the whole program);
    * a member's receipts and redemptions in the period decide whether it is counted as active, redeeming or
-   * returning for the first time; the rest adds up.
+   * returning for the first time; the rest adds up. Those tests need a member's receipts only up to 2 and its
+   * redemptions up to 1, so a member row past both is left as it is (its counts are then lower bounds): a member
+   * who buys often costs a row lookup per period, not a new row version.
    */
   static final String ADD_PERIODS = """
       WITH i AS (
@@ -63,6 +68,7 @@ public final class Figures {
         SELECT p, per, st, store, m, rc, rcp FROM i WHERE rc > 0 ORDER BY 1, 2, 3, 4, 5
         ON CONFLICT (program_id, period, period_start, store_id, member_id) DO UPDATE
            SET receipts = x.receipts + excluded.receipts, redemptions = x.redemptions + excluded.redemptions
+         WHERE x.receipts < 2 OR (x.redemptions = 0 AND excluded.redemptions > 0)
         RETURNING program_id, period, period_start, store_id, member_id, receipts, redemptions)
       INSERT INTO period_figures AS f (program_id, period, period_start, store_id, receipts, revenue_minor,
                                       receipts_with_points, revenue_with_points_minor, points_accrued,
@@ -94,10 +100,11 @@ public final class Figures {
 
   /** Adds what {@code fresh} (events whose ledger rows were just inserted) changed to the figures. */
   public static Future<Void> add(SqlConnection conn, List<Event> fresh) {
-    Map<List<Object>, long[]> balances = new TreeMap<>(Figures::compareKeys);
-    Map<List<Object>, long[]> expiry = new TreeMap<>(Figures::compareKeys);
-    Map<List<Object>, long[]> tills = new TreeMap<>(Figures::compareKeys);
-    Map<List<Object>, long[]> periods = new TreeMap<>(Figures::compareKeys);
+    // hashed while adding up; the rows of each statement are put in key order only when sent (see columns)
+    Map<List<Object>, long[]> balances = new HashMap<>();
+    Map<List<Object>, long[]> expiry = new HashMap<>();
+    Map<List<Object>, long[]> tills = new HashMap<>();
+    Map<List<Object>, long[]> periods = new HashMap<>();
     for (Event e : fresh) {
       long[] b = balances.computeIfAbsent(List.of(e.programId(), slot(e.member())), k -> new long[5]);
       long availableBefore = e.available();
@@ -143,17 +150,18 @@ public final class Figures {
     }
     List<Future<?>> writes = new ArrayList<>();
     if (!balances.isEmpty()) {
-      writes.add(conn.preparedQuery(ADD_BALANCES).execute(columns(balances, String.class, Integer.class)));
+      writes.add(conn.preparedQuery(ADD_BALANCES).execute(columns(sorted(balances), String.class, Integer.class)));
     }
     if (!expiry.isEmpty()) {
-      writes.add(conn.preparedQuery(ADD_EXPIRY).execute(columns(expiry, String.class, Long.class)));
+      writes.add(conn.preparedQuery(ADD_EXPIRY).execute(columns(sorted(expiry), String.class, Long.class)));
     }
     if (!tills.isEmpty()) {
-      writes.add(conn.preparedQuery(ADD_TILL_MONTHS).execute(columns(tills, String.class, Long.class, UUID.class)));
+      writes.add(conn.preparedQuery(ADD_TILL_MONTHS)
+          .execute(columns(sorted(tills), String.class, Long.class, UUID.class)));
     }
     if (!periods.isEmpty()) {
-      writes.add(conn.preparedQuery(ADD_PERIODS).execute(
-          columns(periods, String.class, String.class, Long.class, UUID.class, UUID.class)));
+      writes.add(conn.preparedQuery(ADD_PERIODS).execute( // which sorts its rows itself
+          columns(periods.entrySet(), String.class, String.class, Long.class, UUID.class, UUID.class)));
     }
     return Future.all(writes).mapEmpty();
   }
@@ -183,7 +191,7 @@ public final class Figures {
     }
   }
 
-  /** Stands for "no till" in a key (List.of takes no null); sent as null. */
+  /** Stands for "no till" in a key (List.of takes no null); sent as null (this very instance). */
   private static final UUID NO_TILL = new UUID(0, 0);
 
   private static void add(Map<List<Object>, long[]> periods, List<Object> key, int figure, long amount) {
@@ -198,30 +206,34 @@ public final class Figures {
     return (int) Math.floorMod(member.getLeastSignificantBits(), (long) SLOTS);
   }
 
-  /** One array parameter per key part (typed as given) and per figure, rows in key order. */
-  private static Tuple columns(Map<List<Object>, long[]> rows, Class<?>... keyTypes) {
-    int figures = rows.values().iterator().next().length;
-    List<Object[]> arrays = new ArrayList<>();
-    for (Class<?> type : keyTypes) {
-      arrays.add((Object[]) java.lang.reflect.Array.newInstance(type, rows.size()));
-    }
-    for (int f = 0; f < figures; f++) {
-      arrays.add(new Long[rows.size()]);
-    }
-    int row = 0;
-    for (Map.Entry<List<Object>, long[]> r : rows.entrySet()) {
+  /**
+   * The rows in key order, for the statements that do not sort them: gateways writing at once then take the rows'
+   * locks in the same order, and cannot deadlock.
+   */
+  private static List<Map.Entry<List<Object>, long[]>> sorted(Map<List<Object>, long[]> rows) {
+    List<Map.Entry<List<Object>, long[]>> sorted = new ArrayList<>(rows.entrySet());
+    sorted.sort((a, b) -> compareKeys(a.getKey(), b.getKey()));
+    return sorted;
+  }
+
+  /** One array parameter per key part (typed as given) and per figure, rows in the order given. */
+  private static Tuple columns(Collection<Map.Entry<List<Object>, long[]>> rows, Class<?>... keyTypes) {
+    int figures = rows.iterator().next().getValue().length;
+    Class<?>[] types = Arrays.copyOf(keyTypes, keyTypes.length + figures);
+    Arrays.fill(types, keyTypes.length, types.length, Long.class);
+    Columns columns = new Columns(types);
+    for (Map.Entry<List<Object>, long[]> r : rows) {
+      Object[] row = new Object[types.length];
       for (int k = 0; k < keyTypes.length; k++) {
         Object value = r.getKey().get(k);
-        arrays.get(k)[row] = NO_TILL.equals(value) ? null : value;
+        row[k] = value == NO_TILL ? null : value;
       }
       for (int f = 0; f < figures; f++) {
-        arrays.get(keyTypes.length + f)[row] = r.getValue()[f];
+        row[keyTypes.length + f] = r.getValue()[f];
       }
-      row++;
+      columns.add(row);
     }
-    Tuple tuple = Tuple.tuple();
-    arrays.forEach(tuple::addValue);
-    return tuple;
+    return columns.tuple();
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})

@@ -158,7 +158,8 @@ public final class Rules {
             "Return window over: points became available", lot.activateAt(), Tx.NONE);
         makeAvailable(lot);
       }
-      List<Authorization> due = authorizations.stream().filter(a -> a.open() && a.expiresAt() <= now)
+      List<Authorization> due = authorizations.isEmpty() ? List.of() : authorizations.stream()
+          .filter(a -> a.open() && a.expiresAt() <= now)
           .sorted(Comparator.comparingLong(Authorization::expiresAt).thenComparing(a -> a.id().toString())).toList();
       for (Authorization a : due) {
         List<Taken> hold = new ArrayList<>(a.holdLots());
@@ -183,6 +184,9 @@ public final class Rules {
       expired.removeIf(e -> life == null || e.expireAt() + life.windowDays() * DAY_MILLIS <= now);
       while (expired.size() > MAX_EXPIRED_KEPT) {
         expired.remove(0);
+      }
+      if (authorizations.isEmpty()) {
+        return;
       }
       authorizations.removeIf(a -> !a.open() && a.closedAt() + CLOSED_KEPT_MILLIS <= now);
       List<Authorization> closed = authorizations.stream().filter(a -> !a.open())

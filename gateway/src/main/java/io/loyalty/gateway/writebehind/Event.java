@@ -12,6 +12,7 @@ import io.loyalty.gateway.rules.Profile;
 import io.loyalty.gateway.rules.Rules;
 import io.loyalty.gateway.rules.Transaction;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
@@ -33,9 +34,10 @@ public record Event(UUID member, String programId, long seq, long available, lon
     Profile profile, Decision.TierChange tierChange) {
   /**
    * 1: before the figures (decoded with no sale and no expiry change); 2: with them; 3: with the due times, the
-   * consents and the tier change (for 1 and 2 read off the state).
+   * consents and the tier change (for 1 and 2 read off the state); 4: the state and the idempotency record at the
+   * end, after their lengths, so the commit script appends them from its own arguments (sent once, not twice).
    */
-  private static final int FORMAT = 3;
+  private static final int FORMAT = 4;
 
   /** A transaction record with the columns read without decoding it. */
   public record Tx(UUID id, String kind, String status, long totalMinor, long eligibleMinor, long redeemedPoints,
@@ -56,18 +58,38 @@ public record Event(UUID member, String programId, long seq, long available, lon
   }
 
   /**
-   * The event of a decision that changed the member from {@code before}; {@code encodedState} is
+   * The event of a decision that changed the member from {@code before}, whole; {@code encodedState} is
    * {@link StateCodec#encode} of its new state.
    */
   public static byte[] encode(MemberState before, Decision d, byte[] encodedState, UUID idempotencyTill,
       String idempotencyKey, byte[] idempotencyRecord) {
+    byte[] record = idempotencyRecord == null ? new byte[0] : idempotencyRecord;
+    byte[] head = head(before, d, encodedState.length, idempotencyTill, idempotencyKey, record.length);
+    byte[] whole = Arrays.copyOf(head, head.length + encodedState.length + record.length);
+    System.arraycopy(encodedState, 0, whole, head.length, encodedState.length);
+    System.arraycopy(record, 0, whole, head.length + encodedState.length, record.length);
+    return whole;
+  }
+
+  /**
+   * All of the event but its last two parts, the encoded state and the idempotency record (of the lengths given),
+   * which the commit script appends: it is sent both already.
+   */
+  public static byte[] head(MemberState before, Decision d, int stateLength, UUID idempotencyTill,
+      String idempotencyKey, int recordLength) {
     MemberState s = d.state();
-    Binary.Writer w = new Binary.Writer(encodedState.length + 160 * (d.entries().size() + 1));
+    List<byte[]> records = new ArrayList<>(d.transactions().size());
+    int size = 96 + 128 * d.entries().size() + 96 * d.transactions().size();
+    for (Transaction t : d.transactions()) {
+      records.add(TransactionCodec.encode(t));
+      size += records.get(records.size() - 1).length;
+    }
+    Binary.Writer w = new Binary.Writer(size); // usually large enough not to grow
     w.write(FORMAT).uuid(s.id()).string(s.programId()).varLong(s.seq()).varLong(s.available()).varLong(s.pending())
-        .varLong(s.held()).varLong(s.debt()).varLong(s.spendMinor()).bytes(encodedState);
+        .varLong(s.held()).varLong(s.debt()).varLong(s.spendMinor()).varLong(stateLength);
     w.bool(idempotencyKey != null);
     if (idempotencyKey != null) {
-      w.uuid(idempotencyTill).string(idempotencyKey).bytes(idempotencyRecord);
+      w.uuid(idempotencyTill).string(idempotencyKey).varLong(recordLength);
     }
     w.varLong(d.entries().size());
     for (Entry e : d.entries()) {
@@ -76,10 +98,11 @@ public record Event(UUID member, String programId, long seq, long available, lon
           .string(e.receipt()).optionalUuid(e.till());
     }
     w.varLong(d.transactions().size());
-    for (Transaction t : d.transactions()) {
+    for (int i = 0; i < records.size(); i++) {
+      Transaction t = d.transactions().get(i);
       w.uuid(t.id()).string(t.kind().wire()).string(t.status()).varLong(t.totalMinor()).varLong(t.eligibleMinor())
           .varLong(t.redeemedPoints()).varLong(t.accruedPoints()).varLong(t.refunded().totalMinor())
-          .bytes(TransactionCodec.encode(t));
+          .bytes(records.get(i));
     }
     Sale sale = sale(d);
     w.bool(sale != null);
@@ -162,7 +185,7 @@ public record Event(UUID member, String programId, long seq, long available, lon
   public static Event decode(byte[] bytes) {
     Binary.Reader r = new Binary.Reader(bytes);
     int format = r.read();
-    if (format != FORMAT && format != 1) {
+    if (format != FORMAT && format != 3 && format != 1) {
       throw new IllegalArgumentException("write-behind event format " + format + " is not known");
     }
     UUID member = r.uuid();
@@ -173,14 +196,20 @@ public record Event(UUID member, String programId, long seq, long available, lon
     long held = r.varLong();
     long debt = r.varLong();
     long spend = r.varLong();
-    byte[] state = r.bytes();
+    long stateLength = format >= 4 ? r.varLong() : -1;
+    byte[] state = format >= 4 ? null : r.bytes();
     UUID till = null;
     String key = null;
+    long recordLength = 0;
     byte[] record = null;
     if (r.bool()) {
       till = r.uuid();
       key = r.string();
-      record = r.bytes();
+      if (format >= 4) {
+        recordLength = r.varLong();
+      } else {
+        record = r.bytes();
+      }
     }
     int n = r.count();
     List<Entry> entries = new ArrayList<>(n);
@@ -222,6 +251,10 @@ public record Event(UUID member, String programId, long seq, long available, lon
       dueAt = decoded.dueAt() == null ? -1 : decoded.dueAt();
       nextExpiryAt = next == null ? -1 : next.expireAt();
       profile = decoded.profile();
+    }
+    if (format >= 4) {
+      state = r.raw(stateLength);
+      record = key == null ? null : r.raw(recordLength);
     }
     if (!r.done()) {
       throw new IllegalArgumentException("write-behind event has bytes after its end");

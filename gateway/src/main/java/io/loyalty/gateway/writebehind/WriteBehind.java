@@ -40,6 +40,8 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   public static final String GROUP = "writebehind";
   private static final Logger LOG = LoggerFactory.getLogger(WriteBehind.class);
   private static final long RETRY_DELAY_MILLIS = 1000;
+  /** Tries of the consumer groups at start, RETRY_DELAY_MILLIS apart. */
+  private static final int START_ATTEMPTS = 5;
   private static final long LAG_SAMPLE_MILLIS = 1000;
 
   private final Redis redis;
@@ -99,10 +101,19 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
 
   @Override
   public Future<?> start() {
-    return ensureGroups().onSuccess(v -> {
+    return groupsAtStart(START_ATTEMPTS).onSuccess(v -> {
       vertx.setPeriodic(LAG_SAMPLE_MILLIS, id -> sampleLag());
       poll();
     });
+  }
+
+  /**
+   * The groups, tried again while Redis does not answer in time (a cluster whose nodes the client is still
+   * connecting to, a Redis busy loading): a gateway fails to start only when Redis stays away.
+   */
+  private Future<Void> groupsAtStart(int attempts) {
+    return ensureGroups().recover(e -> attempts <= 1 || !StoreErrors.isOutage(e) ? Future.failedFuture(e)
+        : vertx.timer(RETRY_DELAY_MILLIS).compose(t -> groupsAtStart(attempts - 1)));
   }
 
   /** Creates the consumer group on every shard stream that lacks one (at start, and after Redis lost its data). */

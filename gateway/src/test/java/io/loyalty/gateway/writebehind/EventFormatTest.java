@@ -1,0 +1,99 @@
+package io.loyalty.gateway.writebehind;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.loyalty.gateway.codec.Binary;
+import io.loyalty.gateway.codec.StateCodec;
+import io.loyalty.gateway.program.Program;
+import io.loyalty.gateway.rules.Command;
+import io.loyalty.gateway.rules.Decision;
+import io.loyalty.gateway.rules.MemberState;
+import io.loyalty.gateway.rules.Profile;
+import io.loyalty.gateway.rules.Rules;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** The write-behind event as the commit script assembles it, and as older gateways left it in the stream. */
+class EventFormatTest {
+  static final long NOW = 1_790_000_000_000L;
+  static final UUID MEMBER = UUID.randomUUID();
+  static final UUID TILL = UUID.randomUUID();
+  static final Profile PROFILE = new Profile("+79990000001", null, null, true, false, true, NOW);
+
+  static Decision purchase(MemberState before) {
+    Program program = Program.parse("shop", new JsonObject().put("currency", "RUB"));
+    return Rules.decide(before, new Command.Buy(UUID.randomUUID(), TILL, "R-1", 300_000, 300_000, List.of(), 0, NOW,
+        false), program, NOW);
+  }
+
+  static byte[] concat(byte[]... parts) {
+    byte[] whole = new byte[0];
+    for (byte[] part : parts) {
+      int at = whole.length;
+      whole = Arrays.copyOf(whole, at + part.length);
+      System.arraycopy(part, 0, whole, at, part.length);
+    }
+    return whole;
+  }
+
+  @Test
+  void theHeadWithTheStateAndRecordAppendedIsTheWholeEvent() {
+    MemberState before = MemberState.enrolled(MEMBER, "shop", PROFILE);
+    Decision d = purchase(before);
+    byte[] state = StateCodec.encode(d.state());
+    byte[] record = "the stored answer".getBytes(StandardCharsets.UTF_8);
+
+    byte[] whole = Event.encode(before, d, state, TILL, "key-1", record);
+    // what commit.lua does: ARGV[6] .. ARGV[2] .. ARGV[4]
+    assertThat(concat(Event.head(before, d, state.length, TILL, "key-1", record.length), state, record))
+        .isEqualTo(whole);
+
+    Event e = Event.decode(whole);
+    assertThat(e.state()).isEqualTo(state);
+    assertThat(StateCodec.decode(e.state())).isEqualTo(d.state());
+    assertThat(e.idempotencyRecord()).isEqualTo(record);
+    assertThat(e.idempotencyTill()).isEqualTo(TILL);
+    assertThat(e.idempotencyKey()).isEqualTo("key-1");
+    assertThat(e.entries()).isEqualTo(d.entries());
+    assertThat(e.available()).isEqualTo(d.state().available()).isPositive();
+    assertThat(e.sale().totalMinor()).isEqualTo(300_000);
+
+    // without a request: no record is appended (the script's ARGV[4] is empty)
+    Event alone = Event.decode(concat(Event.head(before, d, state.length, null, null, 0), state));
+    assertThat(alone.idempotencyKey()).isNull();
+    assertThat(alone.idempotencyRecord()).isNull();
+    assertThat(alone.state()).isEqualTo(state);
+
+    assertThatThrownBy(() -> Event.decode(Arrays.copyOf(whole, whole.length - 1)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Event.decode(concat(whole, new byte[] {0})))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void anEventAnOlderGatewayLeftInTheStreamStillDecodes() {
+    MemberState state = MemberState.enrolled(MEMBER, "shop", PROFILE);
+    byte[] encoded = StateCodec.encode(state);
+    byte[] record = {1, 2, 3};
+    // format 3: the state and the record in the middle, each after its length
+    Binary.Writer w = new Binary.Writer(64).write(3).uuid(MEMBER).string("shop").varLong(7).varLong(100).varLong(5)
+        .varLong(0).varLong(0).varLong(12_345).bytes(encoded).bool(true).uuid(TILL).string("old-key").bytes(record)
+        .varLong(0).varLong(0).bool(false).varLong(0).varLong(-1).varLong(-1).string("+79990000001").bool(true)
+        .bool(false).bool(true).bool(false);
+
+    Event e = Event.decode(w.toBytes());
+    assertThat(e.seq()).isEqualTo(7);
+    assertThat(e.available()).isEqualTo(100);
+    assertThat(e.pending()).isEqualTo(5);
+    assertThat(e.spendMinor()).isEqualTo(12_345);
+    assertThat(e.state()).isEqualTo(encoded);
+    assertThat(e.idempotencyKey()).isEqualTo("old-key");
+    assertThat(e.idempotencyRecord()).isEqualTo(record);
+    assertThat(e.profile().serviceNotices()).isTrue();
+  }
+}
