@@ -76,7 +76,7 @@ class HttpEdgesTest extends GatewayTest {
 
     double large = counted("POST", "/v1/purchases", 413, "payload_too_large");
     assertProblem(gw.raw("POST /v1/purchases HTTP/1.1\r\nAuthorization: Bearer " + till
-        + "\r\nIdempotency-Key: big\r\nContent-Type: application/json\r\nContent-Length: 300000", null),
+        + "\r\nIdempotency-Key: big\r\nContent-Type: application/json", "x".repeat(300_000)),
         413, "payload_too_large");
     assertThat(counted("POST", "/v1/purchases", 413, "payload_too_large") - large).isEqualTo(1);
 
@@ -100,13 +100,27 @@ class HttpEdgesTest extends GatewayTest {
     assertThat(counted("OTHER", "unmatched", 400, "bad_request") - garbage).isEqualTo(1);
   }
 
+  /**
+   * The gateway refuses an oversized body as soon as its length is known, while the client is still sending it: the
+   * connection is closed only once the body is in, so the client reads its 413 instead of a reset.
+   */
+  @Test
+  void aClientStillSendingAnOversizedBodyReadsItsProblem() {
+    String body = "{\"pad\":\"" + "x".repeat(4 * 1024 * 1024) + "\"}";
+    for (int i = 0; i < 20; i++) {
+      TestGateway.Response response = gw.call("POST", "/v1/purchases", till, "huge-" + i, body);
+      assertThat(response.status()).isEqualTo(413);
+      assertThat(response.json().getString("code")).isEqualTo("payload_too_large");
+    }
+  }
+
   @Test
   void noRequestStaysActiveAfterEarlyAnswersOrAClientHangingUp() throws Exception {
     get("/v1/members/" + "a".repeat(9000));
     gw.raw("GET / HTTP/1.1\r\nX-Big: " + "b".repeat(9000), null);
     for (int i = 0; i < 3; i++) {
       gw.raw("POST /v1/purchases HTTP/1.1\r\nAuthorization: Bearer " + till
-          + "\r\nIdempotency-Key: big-" + i + "\r\nContent-Type: application/json\r\nContent-Length: 300000", null);
+          + "\r\nIdempotency-Key: big-" + i + "\r\nContent-Type: application/json", "x".repeat(300_000));
     }
     // a client that sends half a body and hangs up
     try (Socket socket = new Socket("127.0.0.1", gw.config().httpPort())) {

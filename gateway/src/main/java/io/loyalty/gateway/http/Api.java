@@ -24,6 +24,8 @@ public final class Api {
   public static final long MAX_BODY_BYTES = 256 * 1024;
   /** An offline batch: up to 1000 receipts. */
   public static final long MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024;
+  /** How long a refused body may still be sent (and thrown away) before its connection is closed. */
+  static final long LINGER_MILLIS = 5_000;
   private static final Logger LOG = LoggerFactory.getLogger(Api.class);
 
   /** The handlers behind the routes, one object per capability. */
@@ -103,16 +105,33 @@ public final class Api {
     router.errorHandler(405, ctx -> Problems.send(ctx,
         new ApiException(ErrorCode.METHOD_NOT_ALLOWED, ctx.request().method() + " is not allowed here")));
     router.errorHandler(413, ctx -> {
-      // the rest of the body is not read: close the connection once the answer is out
       ctx.response().putHeader("connection", "close");
       Problems.send(ctx, new ApiException(ErrorCode.PAYLOAD_TOO_LARGE, "Bodies are limited to "
           + (ctx.request().path().equals("/v1/batches") ? MAX_BATCH_BODY_BYTES : MAX_BODY_BYTES) + " bytes"))
-          .onComplete(done -> ctx.request().connection().close());
+          .onComplete(done -> lingerThenClose(vertx, ctx.request()));
     });
     router.errorHandler(400, ctx -> Problems.send(ctx, !wellEncoded(ctx.request().uri()) ? malformedUri()
         : new ApiException(ErrorCode.MALFORMED_JSON, "The request body could not be read")));
     router.errorHandler(500, ctx -> fail(ctx, ctx.failure()));
     return router;
+  }
+
+  /**
+   * Closes the connection of a request whose body was refused, but only once the client has finished sending it
+   * (or after {@link #LINGER_MILLIS}): closing a socket with unread bytes makes the kernel reset it, and a client
+   * still writing its body then loses the answer it was sent.
+   */
+  private static void lingerThenClose(Vertx vertx, HttpServerRequest request) {
+    if (request.isEnded()) {
+      request.connection().close();
+      return;
+    }
+    long timer = vertx.setTimer(LINGER_MILLIS, id -> request.connection().close());
+    request.handler(ignored -> { }).endHandler(ended -> {
+      vertx.cancelTimer(timer);
+      request.connection().close();
+    });
+    request.resume();
   }
 
   private static io.vertx.ext.web.Route operational(Router router, String path) {
