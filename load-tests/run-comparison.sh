@@ -11,7 +11,8 @@
 #
 # Environment: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test), RUN_SECONDS per run (30),
 # CONNECTIONS for wrk (64), PG_CLIENTS for pgbench (32), MEMBERS (2000), GATEWAY_PORT (18089), REDIS_PORT (16399).
-# GATEWAY_ONLY=1 measures the gateway alone (for A/B of a change) and writes nothing; GATEWAY_JAVA_OPTS replace
+# GATEWAY_ONLY=1 measures the gateway alone (for A/B of a change) and writes nothing; with PACED_RATE=n it also
+# measures p99 and CPU per purchase at n purchases/s offered (the same load for both builds); GATEWAY_JAVA_OPTS replace
 # the gateway's JVM options (default @deploy/jvm.options, as run.sh and the image use).
 # Loopback only; every run is bounded in time and stops by itself.
 set -euo pipefail
@@ -154,14 +155,16 @@ psql -q -At "$DATABASE_URL" -c "INSERT INTO members (id, program_id, phone, cons
   SELECT gen_random_uuid(), '$PROGRAM', '+7900' || lpad(g::text, 7, '0'), true, false FROM generate_series(1, $MEMBERS) g
   RETURNING id" | grep -E '^[0-9a-f-]{36}$' > "$WORK/members"
 cat > "$WORK/purchase.lua" <<LUA
--- Purchases by random members, a third redeeming what they may, each with a new idempotency key.
-local members, n, thread_id = {}, 0, 0
+-- Purchases by random members, a third redeeming what they may, each with a new idempotency key: the run's tag
+-- (the script's argument, new for every run) and the thread are in the key, so no run replays an earlier one's.
+local members, n, thread_id, tag = {}, 0, 0, "0"
 local threads = 0
 function setup(thread) threads = threads + 1; thread:set("id", threads) end
 function init(args)
   for line in io.lines("$WORK/members") do members[#members + 1] = line end
   thread_id = id
-  math.randomseed(id * 7919)
+  tag = args[1] or "0"
+  math.randomseed(id * 7919 + tonumber(tag))
 end
 function request()
   n = n + 1
@@ -171,7 +174,7 @@ function request()
     '","total_minor":' .. amount .. ',"lines":[{"sku":"sku-' .. math.random(1000) .. '","category":"food","amount_minor":' ..
     amount .. '}]}' .. redeem .. '}'
   return wrk.format("POST", "/v1/purchases", {["Authorization"] = "Bearer $TILL_KEY",
-    ["Content-Type"] = "application/json", ["Idempotency-Key"] = "$PROGRAM-" .. thread_id .. "-" .. n}, body)
+    ["Content-Type"] = "application/json", ["Idempotency-Key"] = "$PROGRAM-" .. tag .. "-" .. thread_id .. "-" .. n}, body)
 end
 function done(summary, latency, requests)
   io.write(string.format("RESULT %d %d %d %d %.0f %.0f\n", summary.requests, summary.errors.status,
@@ -185,13 +188,15 @@ backlog() {  # write-behind entries waiting, over every shard stream
   redis-cli -p "$REDIS_PORT" eval "local n = 0 for s = 0, $SHARDS - 1 do n = n + redis.call('XLEN', 'lg:{' .. s .. '}:wb') end return n" 0
 }
 
-gateway_run() {  # fsync policy, seconds -> sets GW_* results
+RUN_TAG=0
+gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_* results
+  RUN_TAG=$((RUN_TAG + 1))
   redis-cli -p "$REDIS_PORT" config set appendfsync "$1" >/dev/null
   rm -f "$WORK"/snap.*
   snapshot > "$WORK/start"
   local started; started=$(date +%s%N)
-  wrk -t2 -c"$CONNECTIONS" -d"${2}s" --timeout 10s -s "$WORK/purchase.lua" "http://127.0.0.1:$GATEWAY_PORT" \
-    > "$WORK/wrk.out" 2>&1 &
+  wrk -t2 -c"${4:-$CONNECTIONS}" -d"${2}s" --timeout 10s -s "${3:-$WORK/purchase.lua}" \
+    "http://127.0.0.1:$GATEWAY_PORT" -- "$RUN_TAG" > "$WORK/wrk.out" 2>&1 &
   local wrk_pid=$!
   sample_while $wrk_pid
   wait $wrk_pid || true
@@ -201,6 +206,13 @@ gateway_run() {  # fsync policy, seconds -> sets GW_* results
   local ended; ended=$(date +%s%N)
   read -r _ GW_REQ GW_NON2XX GW_SOCKERR _ GW_P50 GW_P99 <<<"$(grep RESULT "$WORK/wrk.out")"
   GW_N=$((GW_REQ - GW_NON2XX - GW_SOCKERR))
+  # every purchase counted must be a new one, written to the ledger (a replay would cost less and count the same);
+  # a few more may be written than counted: those in flight when wrk stopped, at most one per connection
+  local written; written=$(psql -At "$DATABASE_URL" -c "SELECT count(*) FROM ledger
+    WHERE program_id = '$PROGRAM' AND idempotency_key LIKE '$PROGRAM-$RUN_TAG-%'")
+  if [ "$written" -lt "$GW_N" ] || [ "$written" -gt $((GW_N + ${4:-$CONNECTIONS})) ]; then
+    echo "run $RUN_TAG: $GW_N purchases answered 2xx but $written written to the ledger" >&2; exit 1
+  fi
   GW_RATE=$(awk -v n="$GW_N" -v ns=$((ended - started)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
   GW_P50=$(awk -v v="$GW_P50" 'BEGIN { printf "%.1f", v / 1000 }')
   GW_P99=$(awk -v v="$GW_P99" 'BEGIN { printf "%.1f", v / 1000 }')
@@ -222,25 +234,22 @@ A=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_
 gateway_run everysec "$RUN_SECONDS"
 E=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX")
 
-[ -n "${GATEWAY_ONLY:-}" ] && exit 0
+[ -n "${GATEWAY_ONLY:-}" ] && [ -z "${PACED_RATE:-}" ] && exit 0
 echo "== 3. p99 at half the maximum rate, paced, appendfsync always"
 # wrk2 and vegeta are not packaged here and Gatling needs more of the 2 cores than the gateway, so the rate is
 # paced by wrk itself: many connections, each waiting a fixed gap (far above the latency) between requests.
 # Not a true open model: a stall longer than the gap would hold requests back rather than show as latency.
-redis-cli -p "$REDIS_PORT" config set appendfsync always >/dev/null
-HALF=$(( ${A[0]} / 2 ))
+# PACED_RATE offers that rate instead of half the maximum: the same load for both sides of an A/B.
+HALF=${PACED_RATE:-$(( ${A[0]} / 2 ))}
 OPEN_CONNECTIONS=256
 GAP_MS=$(( OPEN_CONNECTIONS * 1000 / (HALF > 0 ? HALF : 1) ))
 sed "s/^function done/function delay() return $GAP_MS end\nfunction done/" "$WORK/purchase.lua" > "$WORK/paced.lua"
-wrk -t2 -c"$OPEN_CONNECTIONS" -d"${RUN_SECONDS}s" --timeout 10s -s "$WORK/paced.lua" \
-  "http://127.0.0.1:$GATEWAY_PORT" > "$WORK/paced.out" 2>&1 || true
-read -r _ OPEN_REQ OPEN_KO OPEN_SOCK OPEN_US OPEN_P50 OPEN_P99 <<<"$(grep RESULT "$WORK/paced.out")"
-OPEN_RATE=$(awk -v n="$OPEN_REQ" -v us="$OPEN_US" 'BEGIN { printf "%.0f", n / (us / 1e6) }')
-OPEN_P50=$(awk -v v="$OPEN_P50" 'BEGIN { printf "%.1f", v / 1000 }')
-OPEN_P99=$(awk -v v="$OPEN_P99" 'BEGIN { printf "%.1f", v / 1000 }')
-OPEN_KO=$((OPEN_KO + OPEN_SOCK))
+gateway_run always "$RUN_SECONDS" "$WORK/paced.lua" "$OPEN_CONNECTIONS" > "$WORK/paced.line"
+OPEN_RATE=$GW_RATE OPEN_P50=$GW_P50 OPEN_P99=$GW_P99 OPEN_KO=$((GW_NON2XX + GW_SOCKERR))
 echo "   offered ~$HALF/s ($OPEN_CONNECTIONS connections, one request per $GAP_MS ms each), served $OPEN_RATE/s:" \
-  "p50 $OPEN_P50 ms, p99 $OPEN_P99 ms, $OPEN_KO failed"
+  "p50 $OPEN_P50 ms, p99 $OPEN_P99 ms, $OPEN_KO failed; CPU µs per purchase: box $GW_BOX, gateway $GW_JVM," \
+  "Redis $GW_REDIS, PostgreSQL $GW_PG, wrk $GW_LOAD"
+[ -n "${GATEWAY_ONLY:-}" ] && exit 0
 
 echo "== Redis memory"
 sample_keys() { redis-cli -p "$REDIS_PORT" --scan --pattern "$1" | awk 'NR <= 200'; }
