@@ -69,7 +69,7 @@ public class PurchasePathBenchmark {
     String databaseUrl = env("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test");
     vertx = Vertx.vertx();
     Database.migrate(databaseUrl);
-    redis = Redis.connect(redisUrl, false, Duration.ofSeconds(2));
+    redis = Redis.connect(vertx, redisUrl, false, Duration.ofSeconds(2));
     Pool pool = Database.pool(vertx, databaseUrl, 4);
     Clock clock = Clock.systemUTC();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -128,8 +128,8 @@ public class PurchasePathBenchmark {
 
   @TearDown
   public void tearDown() {
+    redis.closeAsync().join();
     vertx.close().toCompletionStage().toCompletableFuture().join();
-    redis.close();
   }
 
   private static <T> T await(Future<T> future) throws Exception {

@@ -99,7 +99,7 @@ public final class Gateway {
             + rootMessage(e) + "; check that it runs and the URL, user and password are right", e);
       }
       try {
-        return Redis.connect(config.redisUrl(), config.redisCluster(), Duration.ofMillis(config.redisTimeoutMillis()));
+        return Redis.connect(vertx, config.redisUrl(), config.redisCluster(), Duration.ofMillis(config.redisTimeoutMillis()));
       } catch (RuntimeException e) {
         throw new StartupException("Redis at REDIS_URL (" + config.redisUrl() + ") could not be reached: "
             + rootMessage(e) + "; check that it runs and the URL is right", e);
@@ -159,7 +159,8 @@ public final class Gateway {
                     .map(housekeepingId -> new Gateway(vertx, redis, jvmMeters, ids[0], apiId, ids[1],
                         housekeepingId));
               }))
-          .onFailure(e -> redis.close());
+          // Redis before Vert.x (closed below): its sockets run on Vert.x's event loops
+          .recover(e -> Future.fromCompletionStage(redis.closeAsync()).transform(closed -> Future.failedFuture(e)));
     }).onFailure(e -> {
       vertx.close();
       jvmMeters.close();
@@ -170,8 +171,8 @@ public final class Gateway {
    * Stops in the order that loses nothing and alarms nobody: stop the periodic housekeeping (its runs in progress
    * finish) and the background jobs (giving their leases up), stop taking requests and let those in flight finish
    * (up to {@link ApiVerticle#DRAIN_SECONDS}), then stop the write-behind worker once its batch in progress is written
-   * (what is not yet written stays in Redis for the next gateway), then close the PostgreSQL pool, and only then the
-   * Redis connection.
+   * (what is not yet written stays in Redis for the next gateway), then close the Redis connections, and only then
+   * Vert.x (its event loops serve those connections) and with it the PostgreSQL pool.
    */
   public CompletableFuture<Void> stop() {
     return vertx.undeploy(housekeepingDeployment)
@@ -185,12 +186,11 @@ public final class Gateway {
           }
           return null;
         })
+        // Redis before Vert.x: its sockets run on Vert.x's event loops
+        .thenCompose(v -> redis.closeAsync())
         // closed from outside Vert.x: a future completed by the closing Vert.x must not need its event loops
         .thenComposeAsync(v -> vertx.close().toCompletionStage().toCompletableFuture())
-        .whenComplete((v, failure) -> {
-          redis.close();
-          jvmMeters.close();
-        });
+        .whenComplete((v, failure) -> jvmMeters.close());
   }
 
   /** The address could not be bound: say which variable to change. */

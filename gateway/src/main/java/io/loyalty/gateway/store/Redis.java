@@ -17,39 +17,59 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.EventLoopGroupProvider;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.EventExecutorGroup;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
- * The gateway's one Redis connection (Lettuce pipelines it; to a Redis Cluster, Lettuce routes each command to
- * the master of its key's slot) and the bridge from Lettuce futures back onto the calling Vert.x context. Keys are
- * text, values bytes (member states, events and answers are binary). While a single Redis is unreachable, commands
- * fail at once; to a cluster, they wait for a node's connection for at most the command timeout.
+ * The gateway's Redis connections and the bridge from Lettuce futures back onto the calling Vert.x context. There is
+ * one connection per Vert.x event loop (a lane), and its socket is served by that same event loop: a request's
+ * commands are written, and their replies read, on the thread that handles the request, with no hand-over to a
+ * Lettuce thread and back. Lettuce pipelines each connection; to a Redis Cluster, each lane routes a command to the
+ * master of its key's slot. Keys are text, values bytes (member states, events and answers are binary). While a
+ * single Redis is unreachable, commands fail at once; to a cluster, they wait for a node's connection for at most
+ * the command timeout.
  */
-public final class Redis implements AutoCloseable {
+public final class Redis {
   /** How long sent data may stay unacknowledged before the connection counts as dead (TCP_USER_TIMEOUT). */
   public static final Duration DEAD_PATH_TIMEOUT = Duration.ofSeconds(8);
   /** Keys as UTF-8 text, values as raw bytes. */
   public static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
   private static final String FLUSH_PENDING = "redis.flush.pending";
-  private final AbstractRedisClient client;
-  private final StatefulConnection<String, byte[]> connection;
-  private final RedisClusterAsyncCommands<String, byte[]> commands;
+  private final ClientResources shared;
+  private final List<Lane> lanes;
 
-  private Redis(AbstractRedisClient client, StatefulConnection<String, byte[]> connection,
-      RedisClusterAsyncCommands<String, byte[]> commands) {
-    this.client = client;
-    this.connection = connection;
-    this.commands = commands;
+  /** One event loop's client, connection and commands. */
+  private record Lane(EventLoop loop, ClientResources resources, AbstractRedisClient client,
+      StatefulConnection<String, byte[]> connection, RedisClusterAsyncCommands<String, byte[]> commands) {
   }
 
-  /** Blocking: call from start-up code off the event loop. {@code cluster}: the URL names one node of a cluster. */
-  public static Redis connect(String url, boolean cluster, Duration commandTimeout) {
+  private Redis(ClientResources shared, List<Lane> lanes) {
+    this.shared = shared;
+    this.lanes = lanes;
+  }
+
+  /**
+   * Blocking: call from start-up code off the event loop. {@code cluster}: the URL names one node of a cluster.
+   * Opens one connection per event loop of {@code vertx}.
+   */
+  public static Redis connect(Vertx vertx, String url, boolean cluster, Duration commandTimeout) {
     SocketOptions socket = SocketOptions.builder().connectTimeout(commandTimeout)
         // a path to Redis that died without a FIN or RST (a failover, a lost route) is dropped and
         // reconnected within seconds instead of the kernel's ~15 minutes of retransmissions
@@ -58,56 +78,88 @@ public final class Redis implements AutoCloseable {
         .tcpUserTimeout(SocketOptions.TcpUserTimeoutOptions.builder().enable()
             .tcpUserTimeout(DEAD_PATH_TIMEOUT).build())
         .build();
-    if (cluster) {
-      RedisClusterClient client = RedisClusterClient.create(RedisURI.create(url));
-      client.setOptions(ClusterClientOptions.builder()
-          // node connections open on first use (and after a failover); commands wait for them, for at most the
-          // command timeout, instead of being refused while one opens
-          .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
-          .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-          .socketOptions(socket)
-          .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
-          .build());
-      return open(client, () -> client.connect(CODEC), StatefulRedisClusterConnection::async);
+    ClientResources shared = DefaultClientResources.create();
+    List<Lane> lanes = new ArrayList<>();
+    try {
+      for (EventExecutor executor : ((VertxInternal) vertx).nettyEventLoopGroup()) {
+        EventLoop loop = (EventLoop) executor;
+        ClientResources resources = shared.mutate().eventLoopGroupProvider(new OneLoop(vertx, loop)).build();
+        lanes.add(cluster ? clusterLane(loop, resources, url, socket, commandTimeout)
+            : lane(loop, resources, url, socket, commandTimeout));
+      }
+      return new Redis(shared, List.copyOf(lanes));
+    } catch (RuntimeException e) {
+      new Redis(shared, lanes).closeAsync().join();
+      throw e;
     }
-    RedisClient client = RedisClient.create(RedisURI.create(url));
+  }
+
+  private static Lane lane(EventLoop loop, ClientResources resources, String url, SocketOptions socket,
+      Duration commandTimeout) {
+    RedisClient client = RedisClient.create(resources, RedisURI.create(url));
     client.setOptions(ClientOptions.builder()
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
         .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
         .socketOptions(socket)
         .build());
-    return open(client, () -> client.connect(CODEC), StatefulRedisConnection::async);
+    return open(loop, resources, client, () -> client.connect(CODEC), StatefulRedisConnection::async);
   }
 
-  private static <C extends StatefulConnection<String, byte[]>> Redis open(AbstractRedisClient client,
-      java.util.function.Supplier<C> connect, Function<C, RedisClusterAsyncCommands<String, byte[]>> commands) {
+  private static Lane clusterLane(EventLoop loop, ClientResources resources, String url, SocketOptions socket,
+      Duration commandTimeout) {
+    RedisClusterClient client = RedisClusterClient.create(resources, RedisURI.create(url));
+    client.setOptions(ClusterClientOptions.builder()
+        // node connections open on first use (and after a failover); commands wait for them, for at most the
+        // command timeout, instead of being refused while one opens
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+        .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+        .socketOptions(socket)
+        .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
+        .build());
+    return open(loop, resources, client, () -> client.connect(CODEC), StatefulRedisClusterConnection::async);
+  }
+
+  private static <C extends StatefulConnection<String, byte[]>> Lane open(EventLoop loop, ClientResources resources,
+      AbstractRedisClient client, Supplier<C> connect, Function<C, RedisClusterAsyncCommands<String, byte[]>> commands) {
     try {
       C connection = connect.get();
       connection.setAutoFlushCommands(false); // sent once per event-loop tick: see call()
-      return new Redis(client, connection, commands.apply(connection));
+      return new Lane(loop, resources, client, connection, commands.apply(connection));
     } catch (RuntimeException e) {
-      client.shutdown();
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+      resources.shutdown(0, 2, TimeUnit.SECONDS);
       throw e;
     }
   }
 
+  /** The lane of the calling event loop; the first lane for callers off the event loops (workers, start-up). */
+  private Lane lane() {
+    for (Lane lane : lanes) {
+      if (lane.loop().inEventLoop()) {
+        return lane;
+      }
+    }
+    return lanes.get(0);
+  }
+
   /**
-   * Runs one command and completes on the caller's Vert.x context (or on Lettuce's thread outside Vert.x).
+   * Runs one command and completes on the caller's Vert.x context (or on the event loop outside Vert.x).
    * Commands issued on a context are sent together once the context's current task is done: one write for all
    * the commands of an event-loop tick instead of one per command.
    */
   public <T> Future<T> call(Function<RedisClusterAsyncCommands<String, byte[]>, CompletionStage<T>> command) {
-    CompletionStage<T> stage = command.apply(commands);
+    Lane lane = lane();
+    CompletionStage<T> stage = command.apply(lane.commands());
     Context context = Vertx.currentContext();
     if (context == null) {
-      connection.flushCommands();
+      lane.connection().flushCommands();
       return Future.fromCompletionStage(stage);
     }
     if (context.get(FLUSH_PENDING) == null) {
       context.put(FLUSH_PENDING, Boolean.TRUE);
       context.runOnContext(v -> {
         context.remove(FLUSH_PENDING);
-        connection.flushCommands();
+        lane.connection().flushCommands();
       });
     }
     return Future.fromCompletionStage(stage, context);
@@ -121,9 +173,64 @@ public final class Redis implements AutoCloseable {
             : Future.failedFuture(e));
   }
 
-  @Override
-  public void close() {
-    connection.close();
-    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+  /**
+   * Closes every connection and client. Needs the Vert.x event loops running (the sockets are theirs): close Redis
+   * before Vert.x, and do not wait for it on an event loop.
+   */
+  public CompletableFuture<Void> closeAsync() {
+    CompletableFuture<?>[] closed = lanes.stream()
+        .map(lane -> lane.connection().closeAsync()
+            .thenCompose(v -> lane.client().shutdownAsync(0, 2, TimeUnit.SECONDS))
+            .thenCompose(v -> toCompletable(lane.resources().shutdown(0, 2, TimeUnit.SECONDS))))
+        .toArray(CompletableFuture[]::new);
+    return CompletableFuture.allOf(closed)
+        .handle((v, e) -> null)
+        .thenCompose(v -> toCompletable(shared.shutdown(0, 2, TimeUnit.SECONDS)))
+        .thenApply(v -> null);
+  }
+
+  private static <T> CompletableFuture<T> toCompletable(io.netty.util.concurrent.Future<T> future) {
+    CompletableFuture<T> done = new CompletableFuture<>();
+    future.addListener(f -> {
+      if (f.isSuccess()) {
+        done.complete(future.getNow());
+      } else {
+        done.completeExceptionally(f.cause());
+      }
+    });
+    return done;
+  }
+
+  /**
+   * Lettuce's event-loop provider for one lane: hands out one Vert.x event loop, if it is of the transport Lettuce
+   * will open its socket with (epoll or NIO); never shuts it down, Vert.x does.
+   */
+  private record OneLoop(Vertx vertx, EventLoop loop) implements EventLoopGroupProvider {
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T extends EventLoopGroup> T allocate(Class<T> type) {
+      boolean nio = type == io.netty.channel.nio.NioEventLoopGroup.class;
+      if (nio == vertx.isNativeTransportEnabled()) {
+        throw new IllegalStateException("Lettuce asks for " + type.getSimpleName() + " but Vert.x runs "
+            + (nio ? "a native" : "the NIO") + " transport; add or remove netty-transport-native-epoll for both");
+      }
+      return (T) loop;
+    }
+
+    @Override
+    public int threadPoolSize() {
+      return 1;
+    }
+
+    @Override
+    public io.netty.util.concurrent.Future<Boolean> release(EventExecutorGroup group, long quietPeriod, long timeout,
+        TimeUnit unit) {
+      return loop.newSucceededFuture(true);
+    }
+
+    @Override
+    public io.netty.util.concurrent.Future<Boolean> shutdown(long quietPeriod, long timeout, TimeUnit unit) {
+      return loop.newSucceededFuture(true);
+    }
   }
 }
