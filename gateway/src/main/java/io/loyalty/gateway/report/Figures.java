@@ -51,7 +51,9 @@ public final class Figures {
    * a member's receipts and redemptions in the period decide whether it is counted as active, redeeming or
    * returning for the first time; the rest adds up. Those tests need a member's receipts only up to 2 and its
    * redemptions up to 1, so a member row past both is left as it is (its counts are then lower bounds): a member
-   * who buys often costs a row lookup per period, not a new row version.
+   * who buys often costs a row lookup per period, not a new row version. Such a row is passed over before the
+   * insert (NOT EXISTS), not only by the conflict clause: a conflicting row is locked, and written to the WAL,
+   * even when that clause then skips it. Counts only grow, so a row seen past both stays past both.
    */
   static final String ADD_PERIODS = """
       WITH i AS (
@@ -65,7 +67,13 @@ public final class Figures {
          GROUP BY 1, 2, 3, 4, 5),
       pm AS (
         INSERT INTO period_members AS x (program_id, period, period_start, store_id, member_id, receipts, redemptions)
-        SELECT p, per, st, store, m, rc, rcp FROM i WHERE rc > 0 ORDER BY 1, 2, 3, 4, 5
+        SELECT p, per, st, store, m, rc, rcp FROM i
+         WHERE rc > 0
+           AND NOT EXISTS (SELECT FROM period_members y
+                            WHERE (y.program_id, y.period, y.period_start, y.store_id, y.member_id)
+                                  = (i.p, i.per, i.st, i.store, i.m)
+                              AND y.receipts >= 2 AND (y.redemptions > 0 OR i.rcp = 0))
+         ORDER BY 1, 2, 3, 4, 5
         ON CONFLICT (program_id, period, period_start, store_id, member_id) DO UPDATE
            SET receipts = x.receipts + excluded.receipts, redemptions = x.redemptions + excluded.redemptions
          WHERE x.receipts < 2 OR (x.redemptions = 0 AND excluded.redemptions > 0)
