@@ -78,14 +78,18 @@ public final class Redis {
         .tcpUserTimeout(SocketOptions.TcpUserTimeoutOptions.builder().enable()
             .tcpUserTimeout(DEAD_PATH_TIMEOUT).build())
         .build();
+    ClientOptions options = ClientOptions.builder()
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
+        .socketOptions(socket)
+        .build();
     ClientResources shared = DefaultClientResources.create();
     List<Lane> lanes = new ArrayList<>();
     try {
       for (EventExecutor executor : ((VertxInternal) vertx).nettyEventLoopGroup()) {
         EventLoop loop = (EventLoop) executor;
         ClientResources resources = shared.mutate().eventLoopGroupProvider(new OneLoop(vertx, loop)).build();
-        lanes.add(cluster ? clusterLane(loop, resources, url, socket, commandTimeout)
-            : lane(loop, resources, url, socket, commandTimeout));
+        lanes.add(cluster ? clusterLane(loop, resources, url, options) : lane(loop, resources, url, options));
       }
       return new Redis(shared, List.copyOf(lanes));
     } catch (RuntimeException e) {
@@ -94,26 +98,18 @@ public final class Redis {
     }
   }
 
-  private static Lane lane(EventLoop loop, ClientResources resources, String url, SocketOptions socket,
-      Duration commandTimeout) {
+  private static Lane lane(EventLoop loop, ClientResources resources, String url, ClientOptions options) {
     RedisClient client = RedisClient.create(resources, RedisURI.create(url));
-    client.setOptions(ClientOptions.builder()
-        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-        .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-        .socketOptions(socket)
-        .build());
+    client.setOptions(options);
     return open(loop, resources, client, () -> client.connect(CODEC), StatefulRedisConnection::async);
   }
 
-  private static Lane clusterLane(EventLoop loop, ClientResources resources, String url, SocketOptions socket,
-      Duration commandTimeout) {
+  private static Lane clusterLane(EventLoop loop, ClientResources resources, String url, ClientOptions options) {
     RedisClusterClient client = RedisClusterClient.create(resources, RedisURI.create(url));
-    client.setOptions(ClusterClientOptions.builder()
+    client.setOptions(ClusterClientOptions.builder(options)
         // node connections open on first use (and after a failover); commands wait for them, for at most the
         // command timeout, instead of being refused while one opens
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
-        .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-        .socketOptions(socket)
         .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
         .build());
     return open(loop, resources, client, () -> client.connect(CODEC), StatefulRedisClusterConnection::async);
