@@ -63,7 +63,7 @@ public class CodecBenchmark {
     requestArray = requestBytes.getBytes();
     member = RulesBenchmark.member(random, lots);
     var planned = RulesBenchmark.receipt(random, 10).plan(program);
-    decision = Rules.decide(member, new Command.Buy(UUID.randomUUID(), UUID.randomUUID(), "R-1",
+    decision = Rules.decide(member, new Command.Buy(UUID.randomUUID(), UUID.randomUUID(), "store-1", "R-1",
         planned.totalMinor(), planned.eligibleMinor(), planned.lines(), Command.REDEEM_MAX, RulesBenchmark.NOW, false),
         program, RulesBenchmark.NOW);
     state = StateCodec.encode(decision.state());

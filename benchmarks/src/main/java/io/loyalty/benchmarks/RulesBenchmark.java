@@ -8,10 +8,13 @@ import io.loyalty.gateway.rules.Lot;
 import io.loyalty.gateway.rules.MemberState;
 import io.loyalty.gateway.rules.Profile;
 import io.loyalty.gateway.rules.Rules;
+import io.loyalty.gateway.rules.Visit;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -61,7 +64,7 @@ public class RulesBenchmark {
     purchases = new Command.Buy[RECEIPTS];
     for (int r = 0; r < RECEIPTS; r++) {
       Receipt.Planned planned = receipt(random, lines).plan(program);
-      purchases[r] = new Command.Buy(UUID.randomUUID(), UUID.randomUUID(), "R-" + r, planned.totalMinor(),
+      purchases[r] = new Command.Buy(UUID.randomUUID(), UUID.randomUUID(), "store-1", "R-" + r, planned.totalMinor(),
           planned.eligibleMinor(), planned.lines(), r % 3 == 0 ? Command.REDEEM_MAX : 0, NOW, false);
     }
   }
@@ -101,7 +104,24 @@ public class RulesBenchmark {
     }
     return new MemberState(UUID.randomUUID(), "bench", 10L * lots, sumAvailable, sumPending, 0, 0, 3_000_000,
         List.copyOf(pending), List.copyOf(available), List.of(),
-        new Profile("+79991234567", "CARD-0001", null, true, false, true, NOW - 400 * Rules.DAY_MILLIS), List.of()).check();
+        new Profile("+79991234567", "CARD-0001", null, true, false, true, NOW - 400 * Rules.DAY_MILLIS), List.of(),
+        visits()).check();
+  }
+
+  /** The periods of a member who bought every third day for the last 120 days, at two stores. */
+  static List<Visit> visits() {
+    Map<List<Object>, Visit> visits = new LinkedHashMap<>();
+    for (long at = NOW - 120 * Rules.DAY_MILLIS; at < NOW; at += 3 * Rules.DAY_MILLIS) {
+      long[] starts = Visit.starts(at);
+      for (int p = 0; p < Visit.PERIODS.length(); p++) {
+        char period = Visit.PERIODS.charAt(p);
+        String store = period == 's' ? "store-" + (at / Rules.DAY_MILLIS % 2) : "";
+        Visit first = new Visit(period, starts[p], store, 1, false);
+        visits.merge(List.of(period, starts[p], store), first,
+            (a, b) -> new Visit(a.period(), a.start(), a.store(), 2, true));
+      }
+    }
+    return List.copyOf(visits.values());
   }
 
   static Receipt receipt(SplittableRandom random, int lines) {

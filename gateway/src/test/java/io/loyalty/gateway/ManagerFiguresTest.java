@@ -164,14 +164,74 @@ class ManagerFiguresTest extends GatewayTest {
     assertThat(store.getLong("members_redeeming")).isEqualTo(1);
   }
 
+  /** A receipt as the member figures see it. */
+  record Visit(String member, LocalDate day, String store, boolean redeemed) {
+  }
+
+  @Test
+  void offlineReceiptsCountTheirMembersInTheirOwnPeriodsOnce() {
+    Shop shop = Shop.open(new JsonObject());
+    Instant now = gw.clock.instant();
+    LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
+    String a = gw.member(shop.tillA());
+    String b = gw.member(shop.tillA());
+    List<Visit> visits = new java.util.ArrayList<>();
+    ok(gw.purchase(shop.tillA(), "on-1", TestGateway.purchase(a, "R-1", 100_000, null)));
+    visits.add(new Visit(a, today, "store-a", false));
+    // then the other store's till comes back online with receipts of the last days, the later ones first
+    JsonArray items = new JsonArray();
+    Object[][] offline = {{a, 2, 10}, {a, 3, null}, {b, 3, null}, {a, 3, null}, {a, 2, null}};
+    for (int i = 0; i < offline.length; i++) {
+      String member = (String) offline[i][0];
+      int daysBack = (Integer) offline[i][1];
+      Integer redeem = (Integer) offline[i][2];
+      items.add(BatchTest.item("off-" + i, "purchase", now.minus(Duration.ofDays(daysBack)),
+          TestGateway.purchase(member, "B-" + i, 100_000, redeem)));
+      visits.add(new Visit(member, today.minusDays(daysBack), "store-b", redeem != null));
+    }
+    Response batch = gw.call("POST", "/v1/batches", shop.tillB(), null, new JsonObject().put("items", items).encode());
+    assertThat(batch.status()).as(batch.raw().body()).isEqualTo(200);
+    assertThat(batch.json().getJsonArray("results").stream().map(r -> ((JsonObject) r).getInteger("status")))
+        .containsOnly(201);
+    ok(gw.purchase(shop.tillA(), "on-2", TestGateway.purchase(a, "R-2", 100_000, null)));
+    visits.add(new Visit(a, today, "store-a", false));
+    gw.awaitDrained();
+
+    String range = "&from=" + today.minusDays(3) + "&to=" + today;
+    Map<String, java.util.function.Function<Visit, Object>> groupings = Map.of(
+        "day", v -> v.day(),
+        "week", v -> v.day().with(java.time.temporal.TemporalAdjusters.previousOrSame(java.time.DayOfWeek.MONDAY)),
+        "month", v -> v.day().withDayOfMonth(1),
+        "store", v -> List.of(v.store(), v.day().withDayOfMonth(1)));
+    groupings.forEach((groupBy, period) -> {
+      JsonArray groups = shop.get("/analytics?group_by=" + groupBy + range).getJsonArray("groups");
+      assertThat(groups.stream().mapToLong(g -> ((JsonObject) g).getLong("receipts")).sum()).as(groupBy)
+          .isEqualTo(visits.size());
+      for (Object g : groups) {
+        JsonObject group = (JsonObject) g;
+        LocalDate from = LocalDate.parse(group.getString("from"));
+        Object key = groupBy.equals("store") ? List.of(group.getString("store_id"), from) : from;
+        List<Visit> in = visits.stream().filter(v -> period.apply(v).equals(key)).toList();
+        Map<String, List<Visit>> byMember = in.stream().collect(java.util.stream.Collectors.groupingBy(Visit::member));
+        String where = groupBy + " " + key;
+        assertThat(group.getLong("receipts")).as(where).isEqualTo(in.size());
+        assertThat(group.getLong("members_active")).as(where).isEqualTo(byMember.size());
+        assertThat(group.getLong("repeat_members")).as(where)
+            .isEqualTo(byMember.values().stream().filter(v -> v.size() >= 2).count());
+        assertThat(group.getLong("members_redeeming")).as(where)
+            .isEqualTo(byMember.values().stream().filter(v -> v.stream().anyMatch(Visit::redeemed)).count());
+      }
+    });
+  }
+
   @Test
   void aBatchWrittenTwiceIsCountedOnce() {
     Shop shop = Shop.open(new JsonObject());
     String member = gw.member(shop.tillA());
     MemberState state = gw.state(member);
-    Decision bought = Rules.decide(state, new Command.Buy(UUID.randomUUID(), UUID.randomUUID(), "R-9", 300_000, 300_000,
-        List.of(), 0, gw.clock.millis(), false), Program.parse(shop.program(), new JsonObject().put("currency", "RUB")),
-        gw.clock.millis());
+    Decision bought = Rules.decide(state, new Command.Buy(UUID.randomUUID(), UUID.randomUUID(), "s9", "R-9", 300_000,
+        300_000, List.of(), 0, gw.clock.millis(), false),
+        Program.parse(shop.program(), new JsonObject().put("currency", "RUB")), gw.clock.millis());
     byte[] event = Event.encode(state, bought, StateCodec.encode(bought.state()), null, null, null);
     for (int i = 0; i < 2; i++) { // as a gateway that died before acknowledging would leave it
       gw.binaryRedis().xadd(Keys.stream(UUID.fromString(member)), Map.of("e", event));

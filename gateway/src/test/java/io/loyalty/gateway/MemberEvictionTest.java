@@ -64,6 +64,7 @@ class MemberEvictionTest {
 
   static MemberState withSeq(MemberState s, long by) {
     return new MemberState(s.id(), s.programId(), s.seq() + by, s.available(), s.pending(), s.held(), s.debt(),
-        s.spendMinor(), s.pendingLots(), s.availableLots(), s.authorizations(), s.profile(), s.expired());
+        s.spendMinor(), s.pendingLots(), s.availableLots(), s.authorizations(), s.profile(), s.expired(),
+        s.visits());
   }
 }

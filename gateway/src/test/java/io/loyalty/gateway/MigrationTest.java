@@ -54,7 +54,7 @@ class MigrationTest {
     Profile profile = new Profile("+79990000000", null, null, true, false, true, 0);
     MemberState state = new MemberState(member, "old", 1, 40, 10, 0, 0, 5_000,
         List.of(new Lot(2, 10, 10, expireAt - Rules.DAY_MILLIS, Lot.NEVER)),
-        List.of(new Lot(1, 40, 40, 0, expireAt)), List.of(), profile, List.of());
+        List.of(new Lot(1, 40, 40, 0, expireAt)), List.of(), profile, List.of(), List.of());
     try (Connection sql = connect(url)) {
       sql.createStatement().execute("INSERT INTO programs (id, config) VALUES ('old', '{}')");
       sql.createStatement().execute("INSERT INTO members (id, program_id, phone, consent_personal_data, "

@@ -35,7 +35,8 @@ class ReconcileTest extends GatewayTest {
     lots.add(new Lot(s.seq() + 1000, 949, 949, 0, Lot.NEVER));
     // (a gateway trusts the states it committed itself, so the drift shows through a gateway that did not)
     gw.restart(() -> gw.putState(new MemberState(s.id(), s.programId(), s.seq(), 999, s.pending(), s.held(), s.debt(),
-        s.spendMinor(), s.pendingLots(), List.copyOf(lots), s.authorizations(), s.profile(), s.expired())));
+        s.spendMinor(), s.pendingLots(), List.copyOf(lots), s.authorizations(), s.profile(), s.expired(),
+        s.visits())));
     try (Connection sql = gw.sql(); var st = sql.prepareStatement(
         "DELETE FROM ledger WHERE member_id = ?::uuid AND kind = 'accrue'")) {
       st.setString(1, badLedger);

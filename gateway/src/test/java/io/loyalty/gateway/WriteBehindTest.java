@@ -289,10 +289,10 @@ class WriteBehindTest extends GatewayTest {
   static byte[] adjustment(java.util.UUID member, String program, long points, String reason, long at) {
     Profile profile = new Profile("+79990000001", null, null, true, false, true, at);
     MemberState state = new MemberState(member, program, 1, points, 0, 0, 0, 0, List.of(),
-        List.of(new Lot(1, points, points, at, Lot.NEVER)), List.of(), profile, List.of());
+        List.of(new Lot(1, points, points, at, Lot.NEVER)), List.of(), profile, List.of(), List.of());
     Entry entry = new Entry(1, "adjust", points, points, 0, 0, 1, reason, at, null, null, null);
     return Event.encode(MemberState.enrolled(member, program, profile),
-        new Decision(state, List.of(entry), List.of(), null, null, null), StateCodec.encode(state), null, null, null);
+        new Decision(state, List.of(entry), List.of(), null, null, null, 0), StateCodec.encode(state), null, null, null);
   }
 
   static long[] ledgerSums(Connection sql, String member) throws Exception {

@@ -6,6 +6,7 @@ import io.loyalty.gateway.rules.MemberState;
 import io.loyalty.gateway.rules.Profile;
 import io.loyalty.gateway.rules.SkuLine;
 import io.loyalty.gateway.rules.Taken;
+import io.loyalty.gateway.rules.Visit;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,8 +18,11 @@ import java.util.List;
 public final class StateCodec {
   /** Bytes of the version header in front of every encoded state. */
   public static final int HEADER_BYTES = 8;
-  /** 1: before service-notice consent and second life (decoded with consent as personal data, nothing expired). */
-  private static final int FORMAT = 2;
+  /**
+   * 1: before service-notice consent and second life (decoded with consent as personal data, nothing expired);
+   * 2: before the stores of authorisations and the visits (decoded with neither: see V9's migration notes); 3.
+   */
+  private static final int FORMAT = 3;
 
   private StateCodec() {
   }
@@ -43,7 +47,7 @@ public final class StateCodec {
     lots(w, s.availableLots());
     w.varLong(s.authorizations().size());
     for (Authorization a : s.authorizations()) {
-      w.uuid(a.id()).uuid(a.till()).string(a.receipt()).varLong(a.occurredAt()).varLong(a.totalMinor())
+      w.uuid(a.id()).uuid(a.till()).string(a.store()).string(a.receipt()).varLong(a.occurredAt()).varLong(a.totalMinor())
           .varLong(a.eligibleMinor());
       lines(w, a.lines());
       w.varLong(a.heldPoints());
@@ -59,6 +63,14 @@ public final class StateCodec {
     for (Lot e : s.expired()) {
       w.varLong(e.id()).varLong(e.remaining()).varLong(e.expireAt());
     }
+    w.varLong(s.visits().size());
+    for (Visit v : s.visits()) {
+      w.write(v.period()).varLong(v.start());
+      if (v.period() == 's') {
+        w.string(v.store());
+      }
+      w.write(v.receipts() | (v.redeemed() ? 4 : 0));
+    }
     return w.toBytes();
   }
 
@@ -66,7 +78,7 @@ public final class StateCodec {
     Binary.Reader r = new Binary.Reader(bytes);
     long seq = r.fixedLong();
     int format = r.read();
-    if (format != FORMAT && format != 1) {
+    if (format < 1 || format > FORMAT) {
       throw new IllegalArgumentException("member state format " + format + " is not known");
     }
     var id = r.uuid();
@@ -90,6 +102,7 @@ public final class StateCodec {
     for (int i = 0; i < n; i++) {
       var authId = r.uuid();
       var till = r.uuid();
+      String store = format >= 3 ? r.string() : "";
       String receipt = r.string();
       long occurredAt = r.varLong();
       long total = r.varLong();
@@ -103,7 +116,7 @@ public final class StateCodec {
       long closedAt = r.varLong();
       Authorization.Captured captured = r.bool()
           ? new Authorization.Captured(r.varLong(), r.varLong(), r.varLong(), r.varLong()) : null;
-      authorizations.add(new Authorization(authId, till, receipt, occurredAt, total, eligible, lines, heldPoints, hold,
+      authorizations.add(new Authorization(authId, till, store, receipt, occurredAt, total, eligible, lines, heldPoints, hold,
           expected, expiresAt, status, closedAt, captured));
     }
     List<Lot> expired = new ArrayList<>();
@@ -114,11 +127,20 @@ public final class StateCodec {
       long expireAt = r.varLong();
       expired.add(new Lot(lotId, points, points, expireAt, expireAt));
     }
+    List<Visit> visits = new ArrayList<>();
+    int v = format < 3 ? 0 : r.count();
+    for (int i = 0; i < v; i++) {
+      char period = (char) r.read();
+      long start = r.varLong();
+      String store = period == 's' ? r.string() : "";
+      int counts = r.read();
+      visits.add(new Visit(period, start, store, counts & 3, (counts & 4) != 0));
+    }
     if (!r.done()) {
       throw new IllegalArgumentException("member state has bytes after its end");
     }
     return new MemberState(id, program, seq, available, pending, held, debt, spend, pendingLots, availableLots,
-        List.copyOf(authorizations), profile, List.copyOf(expired));
+        List.copyOf(authorizations), profile, List.copyOf(expired), List.copyOf(visits));
   }
 
   private static void lots(Binary.Writer w, List<Lot> lots) {

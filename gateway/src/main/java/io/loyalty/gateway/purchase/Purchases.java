@@ -95,7 +95,7 @@ public final class Purchases {
     Receipt.Planned receipt = request.receipt().plan(program);
     MemberStore.Request asked = new MemberStore.Request(till.ref(), key, fingerprint);
     return inFlight.guard(till, key, () -> memberId(program, till, request).compose(member -> {
-      Command.Buy buy = new Command.Buy(Keys.newTransactionId(member), till.ref(), request.receipt().number(),
+      Command.Buy buy = new Command.Buy(Keys.newTransactionId(member), till.ref(), till.storeId(), request.receipt().number(),
           receipt.totalMinor(), receipt.eligibleMinor(), receipt.lines(), request.redeemPoints(), occurredAtMillis,
           mode == Mode.AUTHORIZE);
       return store.change(member, program.id(), asked,

@@ -1,16 +1,12 @@
 package io.loyalty.gateway.report;
 
 import io.loyalty.gateway.rules.Entry;
+import io.loyalty.gateway.rules.Visit;
 import io.loyalty.gateway.store.Columns;
 import io.loyalty.gateway.writebehind.Event;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import java.time.DayOfWeek;
-import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.temporal.TemporalAdjusters;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -47,48 +43,22 @@ public final class Figures {
              AS u(p, d, tr, n)
       ON CONFLICT (program_id, month, till_ref) DO UPDATE SET transactions = t.transactions + excluded.transactions""";
   /**
-   * Rows per (program, period, start, till or none, member): the till becomes its store (none: the whole program);
-   * a member's receipts and redemptions in the period decide whether it is counted as active, redeeming or
-   * returning for the first time; the rest adds up. Those tests need a member's receipts only up to 2 and its
-   * redemptions up to 1, so a member row past both is passed over (its counts are then lower bounds): a member
-   * who buys often costs a row lookup per period, not a new row version. It is passed over before the insert
-   * (NOT EXISTS) rather than by a condition on the conflict clause, which would lock, and write to the WAL, every
-   * row it skipped. Counts only grow, so a row seen past both stays past both; and should a row pass both between
-   * that look and the insert, adding to it changes no figure below (each test compares with this batch's part).
+   * Rows per (program, period, start, till or none): the till becomes its store (none: the whole program). The
+   * member counts come decided: a receipt's event says whether it made its member active, repeat or redeeming in
+   * each of its periods (see Visit), so every figure here is a sum.
    */
   static final String ADD_PERIODS = """
-      WITH i AS (
-        SELECT u.p, u.per, date 'epoch' + u.d::int AS st, coalesce(t.store_id, '') AS store, u.m,
-               sum(u.rc) AS rc, sum(u.rv) AS rv, sum(u.rcp) AS rcp, sum(u.rvp) AS rvp, sum(u.acc) AS acc,
-               sum(u.red) AS red, sum(u.ex) AS ex, sum(u.rf) AS rf
-          FROM unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[], $5::uuid[], $6::bigint[], $7::bigint[],
-                      $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[])
-               AS u(p, per, d, till, m, rc, rv, rcp, rvp, acc, red, ex, rf)
-          LEFT JOIN tills t ON t.id = u.till
-         GROUP BY 1, 2, 3, 4, 5),
-      pm AS (
-        INSERT INTO period_members AS x (program_id, period, period_start, store_id, member_id, receipts, redemptions)
-        SELECT p, per, st, store, m, rc, rcp FROM i
-         WHERE rc > 0
-           AND NOT EXISTS (SELECT FROM period_members y
-                            WHERE (y.program_id, y.period, y.period_start, y.store_id, y.member_id)
-                                  = (i.p, i.per, i.st, i.store, i.m)
-                              AND y.receipts >= 2 AND (y.redemptions > 0 OR i.rcp = 0))
-         ORDER BY 1, 2, 3, 4, 5
-        ON CONFLICT (program_id, period, period_start, store_id, member_id) DO UPDATE
-           SET receipts = x.receipts + excluded.receipts, redemptions = x.redemptions + excluded.redemptions
-        RETURNING program_id, period, period_start, store_id, member_id, receipts, redemptions)
       INSERT INTO period_figures AS f (program_id, period, period_start, store_id, receipts, revenue_minor,
                                       receipts_with_points, revenue_with_points_minor, points_accrued,
                                       points_redeemed, points_expired, refunds_minor, members_active,
                                       members_redeeming, repeat_members)
-      SELECT i.p, i.per, i.st, i.store, sum(i.rc), sum(i.rv), sum(i.rcp), sum(i.rvp), sum(i.acc), sum(i.red),
-             sum(i.ex), sum(i.rf),
-             count(*) FILTER (WHERE pm.receipts > 0 AND pm.receipts = i.rc),
-             count(*) FILTER (WHERE pm.redemptions > 0 AND pm.redemptions = i.rcp),
-             count(*) FILTER (WHERE pm.receipts >= 2 AND pm.receipts - i.rc < 2)
-        FROM i LEFT JOIN pm ON (pm.program_id, pm.period, pm.period_start, pm.store_id, pm.member_id)
-                             = (i.p, i.per, i.st, i.store, i.m)
+      SELECT u.p, u.per, date 'epoch' + u.d::int, coalesce(t.store_id, ''), sum(rc), sum(rv), sum(rcp), sum(rvp),
+             sum(acc), sum(red), sum(ex), sum(rf), sum(ma), sum(mr), sum(rm)
+        FROM unnest($1::text[], $2::text[], $3::bigint[], $4::uuid[], $5::bigint[], $6::bigint[], $7::bigint[],
+                    $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[],
+                    $14::bigint[], $15::bigint[])
+             AS u(p, per, d, till, rc, rv, rcp, rvp, acc, red, ex, rf, ma, mr, rm)
+        LEFT JOIN tills t ON t.id = u.till
        GROUP BY 1, 2, 3, 4
        ORDER BY 1, 2, 3, 4
       ON CONFLICT (program_id, period, period_start, store_id) DO UPDATE
@@ -128,7 +98,7 @@ public final class Figures {
           default -> -1;
         };
         if (figure >= 0 && entry.points() != 0) {
-          addToPeriods(periods, e, entry.at(), entry.till(), figure, Math.abs(entry.points()));
+          addToPeriods(periods, e.programId(), entry.at(), entry.till(), figure, Math.abs(entry.points()));
         }
       }
       b[3] += Math.max(e.available(), 0) - Math.max(availableBefore, 0);
@@ -139,20 +109,27 @@ public final class Figures {
       Event.Sale sale = e.sale();
       if (sale != null) {
         if (sale.receipt()) {
-          addToPeriods(periods, e, sale.at(), sale.till(), RECEIPTS, 1);
-          addToPeriods(periods, e, sale.at(), sale.till(), REVENUE, sale.totalMinor());
+          addToPeriods(periods, e.programId(), sale.at(), sale.till(), RECEIPTS, 1);
+          addToPeriods(periods, e.programId(), sale.at(), sale.till(), REVENUE, sale.totalMinor());
           if (sale.redeemedPoints() > 0) {
-            addToPeriods(periods, e, sale.at(), sale.till(), RECEIPTS_WITH_POINTS, 1);
-            addToPeriods(periods, e, sale.at(), sale.till(), REVENUE_WITH_POINTS, sale.totalMinor());
+            addToPeriods(periods, e.programId(), sale.at(), sale.till(), RECEIPTS_WITH_POINTS, 1);
+            addToPeriods(periods, e.programId(), sale.at(), sale.till(), REVENUE_WITH_POINTS, sale.totalMinor());
+          }
+          for (int m = 0; m < MEMBER_FIGURES.length; m++) {
+            for (int p = 0; p < Visit.PERIODS.length(); p++) {
+              if ((sale.counted() & Visit.bit(p, MEMBER_FIGURES[m])) != 0) {
+                addToPeriod(periods, e.programId(), p, sale.at(), sale.till(), MEMBERS_ACTIVE + m, 1);
+              }
+            }
           }
         } else {
-          addToPeriods(periods, e, sale.at(), sale.till(), REFUNDS, sale.refundMinor());
+          addToPeriods(periods, e.programId(), sale.at(), sale.till(), REFUNDS, sale.refundMinor());
         }
       }
       UUID till = e.idempotencyTill() != null ? e.idempotencyTill() : sale == null ? null : sale.till();
       if (till != null) {
         long at = sale != null ? sale.at() : e.entries().get(e.entries().size() - 1).at();
-        long month = day(at).withDayOfMonth(1).toEpochDay();
+        long month = Visit.starts(at)[2];
         tills.computeIfAbsent(List.of(e.programId(), month, till), k -> new long[1])[0]++;
       }
     }
@@ -169,7 +146,7 @@ public final class Figures {
     }
     if (!periods.isEmpty()) {
       writes.add(conn.preparedQuery(ADD_PERIODS).execute( // which sorts its rows itself
-          columns(periods.entrySet(), String.class, String.class, Long.class, UUID.class, UUID.class)));
+          columns(periods.entrySet(), String.class, String.class, Long.class, UUID.class)));
     }
     return Future.all(writes).mapEmpty();
   }
@@ -183,32 +160,32 @@ public final class Figures {
   private static final int REDEEMED = 5;
   private static final int EXPIRED = 6;
   private static final int REFUNDS = 7;
-  private static final int PERIOD_FIGURES = 8;
+  private static final int MEMBERS_ACTIVE = 8; // then members redeeming, repeat members
+  private static final int PERIOD_FIGURES = 11;
+  /** The member figures, in ADD_PERIODS' order from MEMBERS_ACTIVE. */
+  private static final int[] MEMBER_FIGURES = {Visit.ACTIVE, Visit.REDEEMING, Visit.REPEAT};
 
-  /** Adds to the member's day, week and month of the program, and its month at the till's store. */
-  private static void addToPeriods(Map<List<Object>, long[]> periods, Event e, long at, UUID till, int figure,
-      long amount) {
-    LocalDate day = day(at);
-    long month = day.withDayOfMonth(1).toEpochDay();
-    add(periods, List.of(e.programId(), "d", day.toEpochDay(), NO_TILL, e.member()), figure, amount);
-    add(periods, List.of(e.programId(), "w", day.with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY))
-        .toEpochDay(), NO_TILL, e.member()), figure, amount);
-    add(periods, List.of(e.programId(), "m", month, NO_TILL, e.member()), figure, amount);
-    if (till != null) {
-      add(periods, List.of(e.programId(), "m", month, till, e.member()), figure, amount);
+  /** Adds to the day, week and month of the program, and the month at the till's store. */
+  private static void addToPeriods(Map<List<Object>, long[]> periods, String program, long at, UUID till,
+      int figure, long amount) {
+    for (int p = 0; p < Visit.PERIODS.length(); p++) {
+      addToPeriod(periods, program, p, at, till, figure, amount);
+    }
+  }
+
+  /** Adds to one of the periods of {@link Visit#PERIODS} (the store's month: nothing without a till). */
+  private static void addToPeriod(Map<List<Object>, long[]> periods, String program, int period, long at, UUID till,
+      int figure, long amount) {
+    char kind = Visit.PERIODS.charAt(period);
+    if (kind != 's' || till != null) {
+      List<Object> key = List.of(program, kind == 's' ? "m" : String.valueOf(kind), Visit.starts(at)[period],
+          kind == 's' ? till : NO_TILL);
+      periods.computeIfAbsent(key, k -> new long[PERIOD_FIGURES])[figure] += amount;
     }
   }
 
   /** Stands for "no till" in a key (List.of takes no null); sent as null (this very instance). */
   private static final UUID NO_TILL = new UUID(0, 0);
-
-  private static void add(Map<List<Object>, long[]> periods, List<Object> key, int figure, long amount) {
-    periods.computeIfAbsent(key, k -> new long[PERIOD_FIGURES])[figure] += amount;
-  }
-
-  static LocalDate day(long epochMillis) {
-    return LocalDate.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneOffset.UTC);
-  }
 
   static int slot(UUID member) {
     return (int) Math.floorMod(member.getLeastSignificantBits(), (long) SLOTS);

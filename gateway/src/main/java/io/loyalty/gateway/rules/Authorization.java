@@ -7,11 +7,12 @@ import java.util.UUID;
  * An authorisation in the member's hot copy: open (points held from lots until captured, voided or expired), or
  * closed recently (kept without its lines and hold so retries and races get its state without PostgreSQL).
  *
+ * @param store the till's store ("" for an authorisation made before stores were kept)
  * @param captured what the capture settled; null unless captured
  */
-public record Authorization(UUID id, UUID till, String receipt, long occurredAt, long totalMinor, long eligibleMinor,
-    List<SkuLine> lines, long heldPoints, List<Taken> holdLots, long expectedAccrualPoints, long expiresAt,
-    Status status, long closedAt, Captured captured) {
+public record Authorization(UUID id, UUID till, String store, String receipt, long occurredAt, long totalMinor,
+    long eligibleMinor, List<SkuLine> lines, long heldPoints, List<Taken> holdLots, long expectedAccrualPoints,
+    long expiresAt, Status status, long closedAt, Captured captured) {
 
   public enum Status {
     AUTHORIZED, CAPTURED, VOIDED, EXPIRED;
@@ -29,7 +30,7 @@ public record Authorization(UUID id, UUID till, String receipt, long occurredAt,
   }
 
   Authorization closed(Status to, long at, Captured result) {
-    return new Authorization(id, till, receipt, occurredAt, totalMinor, eligibleMinor, List.of(), 0, List.of(),
+    return new Authorization(id, till, store, receipt, occurredAt, totalMinor, eligibleMinor, List.of(), 0, List.of(),
         expectedAccrualPoints, expiresAt, to, at, result);
   }
 }

@@ -14,8 +14,9 @@ public sealed interface Command {
    *
    * @param redeemRequest points asked for; 0 for none, {@link #REDEEM_MAX} for as many as allowed
    * @param occurredAt when the receipt was made (an offline receipt's own time); its lots are dated from it
+   * @param store the till's store
    */
-  record Buy(UUID transactionId, UUID till, String receipt, long totalMinor, long eligibleMinor, List<SkuLine> lines,
+  record Buy(UUID transactionId, UUID till, String store, String receipt, long totalMinor, long eligibleMinor, List<SkuLine> lines,
       long redeemRequest, long occurredAt, boolean authorize) implements Command {
   }
 

@@ -8,9 +8,10 @@ import java.util.List;
  * real whatever the request), which is committed like any change.
  *
  * @param tierChange null when the tier stayed
+ * @param counted what a receipt made the member in the managers' member figures ({@link Visit#bit}s); 0 without one
  */
 public record Decision(MemberState state, List<Entry> entries, List<Transaction> transactions, Answer answer,
-    Refusal refusal, TierChange tierChange) {
+    Refusal refusal, TierChange tierChange, int counted) {
 
   /** The member's tier moved (names null for no tier). */
   public record TierChange(String from, String to) {

@@ -16,14 +16,16 @@ import java.util.UUID;
  * @param authorizations open ones, and those closed within {@link Rules#CLOSED_KEPT_MILLIS}
  * @param expired what expired within the program's second-life window and was not revived yet (each lot's expired
  *     points and expiry time), oldest first; empty when the program gives no second life
+ * @param visits the periods it made receipts in that a receipt may still be dated in (see {@link Visit})
  */
 public record MemberState(UUID id, String programId, long seq, long available, long pending, long held, long debt,
     long spendMinor, List<Lot> pendingLots, List<Lot> availableLots, List<Authorization> authorizations,
-    Profile profile, List<Lot> expired) {
+    Profile profile, List<Lot> expired, List<Visit> visits) {
 
   /** A member nothing has happened to yet. */
   public static MemberState enrolled(UUID id, String programId, Profile profile) {
-    return new MemberState(id, programId, 0, 0, 0, 0, 0, 0, List.of(), List.of(), List.of(), profile, List.of());
+    return new MemberState(id, programId, 0, 0, 0, 0, 0, 0, List.of(), List.of(), List.of(), profile, List.of(),
+        List.of());
   }
 
   public Authorization authorization(UUID authorizationId) {
@@ -88,6 +90,11 @@ public record MemberState(UUID id, String programId, long seq, long available, l
     for (Lot lot : expired) {
       if (lot.remaining() <= 0) {
         fail("expired record " + lot);
+      }
+    }
+    for (Visit v : visits) {
+      if (v.receipts() < 1 || v.receipts() > 2 || (v.period() == 's') == v.store().isEmpty()) {
+        fail("visit " + v);
       }
     }
     if (spendMinor < 0 || seq < 0) {

@@ -118,6 +118,9 @@ public final class Rules {
     final List<Lot> availableLots;
     final List<Authorization> authorizations;
     final List<Lot> expired;
+    final List<Visit> visits;
+    /** What this command's receipt made the member in the member figures (see {@link Decision#counted}). */
+    int counted;
     Profile profile;
     final List<Entry> entries = new ArrayList<>();
     final Map<UUID, Transaction> transactions = new LinkedHashMap<>();
@@ -136,6 +139,7 @@ public final class Rules {
       availableLots = new ArrayList<>(s.availableLots());
       authorizations = new ArrayList<>(s.authorizations());
       expired = new ArrayList<>(s.expired());
+      visits = new ArrayList<>(s.visits());
       profile = s.profile();
     }
 
@@ -185,6 +189,7 @@ public final class Rules {
       while (expired.size() > MAX_EXPIRED_KEPT) {
         expired.remove(0);
       }
+      Visit.forget(visits, now);
       if (authorizations.isEmpty()) {
         return;
       }
@@ -218,6 +223,7 @@ public final class Rules {
         // nothing accrued or redeemed: still a purchase (it moves lifetime spend), so it gets a ledger entry
         entry("purchase", 0, 0, 0, 0, -1, "Purchase on receipt " + buy.receipt() + " (no points)", buy.occurredAt(), tx);
       }
+      counted = Visit.count(visits, buy.occurredAt(), buy.store(), redeem > 0);
       transactions.put(buy.transactionId(), new Transaction(buy.transactionId(), Transaction.Kind.PURCHASE,
           Transaction.CAPTURED, program.id(), buy.till(), buy.receipt(), buy.occurredAt(), buy.totalMinor(),
           buy.eligibleMinor(), buy.totalMinor(), buy.lines(), redeem, saved, accrued, lot, redeemed, 0, 0, 0,
@@ -241,7 +247,7 @@ public final class Rules {
         entry("authorize", 0, 0, 0, 0, -1, "Authorised receipt " + buy.receipt() + " (no points held)",
             buy.occurredAt(), tx);
       }
-      Authorization a = new Authorization(buy.transactionId(), buy.till(), buy.receipt(), buy.occurredAt(),
+      Authorization a = new Authorization(buy.transactionId(), buy.till(), buy.store(), buy.receipt(), buy.occurredAt(),
           buy.totalMinor(), buy.eligibleMinor(), buy.lines(), redeem, hold, expected, expiresAt, Status.AUTHORIZED, 0,
           null);
       authorizations.add(a);
@@ -357,6 +363,7 @@ public final class Rules {
       if (redeem == 0 && accrued == 0 && revived == 0) {
         entry("capture", 0, 0, 0, 0, -1, "Captured receipt " + a.receipt() + " (no points)", now, tx);
       }
+      counted = Visit.count(visits, now, a.store(), redeem > 0);
       replace(a.closed(Status.CAPTURED, now, new Authorization.Captured(total, redeem, saved, accrued)));
       mature(); // released points whose lot expired during the hold expire now
       transactions.put(a.id(), new Transaction(a.id(), Transaction.Kind.AUTHORIZATION, Transaction.CAPTURED,
@@ -647,7 +654,8 @@ public final class Rules {
       // the work lists are handed over, not copied: this Work is done with them
       MemberState next = new MemberState(before.id(), before.programId(), seq, available, pending, held, debt, spend,
           Collections.unmodifiableList(pendingLots), Collections.unmodifiableList(availableLots),
-          Collections.unmodifiableList(authorizations), profile, Collections.unmodifiableList(expired)).check();
+          Collections.unmodifiableList(authorizations), profile, Collections.unmodifiableList(expired),
+          Collections.unmodifiableList(visits)).check();
       if (!program.allowNegativeBalance() && next.debt() > before.debt()) {
         throw new IllegalStateException("member " + before.id() + ": debt grew in a program that allows none");
       }
@@ -657,7 +665,7 @@ public final class Rules {
           : new Decision.TierChange(tierBefore < 0 ? null : program.tiers().get(tierBefore).name(),
               tierAfter < 0 ? null : program.tiers().get(tierAfter).name());
       return new Decision(next, Collections.unmodifiableList(entries), List.copyOf(transactions.values()), answer,
-          refusal, tierChange);
+          refusal, tierChange, counted);
     }
 
     static Lot findLot(List<Lot> lots, long id) {

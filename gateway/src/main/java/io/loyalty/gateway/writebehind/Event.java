@@ -35,9 +35,10 @@ public record Event(UUID member, String programId, long seq, long available, lon
   /**
    * 1: before the figures (decoded with no sale and no expiry change); 2: with them; 3: with the due times, the
    * consents and the tier change (for 1 and 2 read off the state); 4: the state and the idempotency record at the
-   * end, after their lengths, so the commit script appends them from its own arguments (sent once, not twice).
+   * end, after their lengths, so the commit script appends them from its own arguments (sent once, not twice);
+   * 5: with what a receipt made its member in the member figures (for 1 to 4: nothing, see V9's migration notes).
    */
-  private static final int FORMAT = 4;
+  private static final int FORMAT = 5;
 
   /** A transaction record with the columns read without decoding it. */
   public record Tx(UUID id, String kind, String status, long totalMinor, long eligibleMinor, long redeemedPoints,
@@ -49,8 +50,10 @@ public record Event(UUID member, String programId, long seq, long available, lon
    * refund) and attributed to the till the receipt was made at.
    *
    * @param receipt false for a refund
+   * @param counted what the receipt made the member in the member figures ({@link Decision#counted})
    */
-  public record Sale(long at, UUID till, boolean receipt, long totalMinor, long redeemedPoints, long refundMinor) {
+  public record Sale(long at, UUID till, boolean receipt, long totalMinor, long redeemedPoints, long refundMinor,
+      int counted) {
   }
 
   /** Points in available lots expiring on {@code epochDay} (UTC) moved by {@code points}. */
@@ -108,7 +111,7 @@ public record Event(UUID member, String programId, long seq, long available, lon
     w.bool(sale != null);
     if (sale != null) {
       w.varLong(sale.at()).optionalUuid(sale.till()).bool(sale.receipt()).varLong(sale.totalMinor())
-          .varLong(sale.redeemedPoints()).varLong(sale.refundMinor());
+          .varLong(sale.redeemedPoints()).varLong(sale.refundMinor()).varLong(sale.counted());
     }
     List<ExpiryDelta> expiry = expiryDeltas(before, d.state());
     w.varLong(expiry.size());
@@ -129,11 +132,11 @@ public record Event(UUID member, String programId, long seq, long available, lon
   private static Sale sale(Decision d) {
     if (d.answer() instanceof Answer.Purchase p) {
       Entry e = entryOf(d, p.transactionId());
-      return e == null ? null : new Sale(e.at(), e.till(), true, p.totalMinor(), p.redeemedPoints(), 0);
+      return e == null ? null : new Sale(e.at(), e.till(), true, p.totalMinor(), p.redeemedPoints(), 0, d.counted());
     }
     if (d.answer() instanceof Answer.Refunded r) {
       Entry e = entryOf(d, r.transactionId());
-      return e == null ? null : new Sale(e.at(), e.till(), false, 0, 0, r.refundedMinor());
+      return e == null ? null : new Sale(e.at(), e.till(), false, 0, 0, r.refundedMinor(), 0);
     }
     return null;
   }
@@ -185,7 +188,7 @@ public record Event(UUID member, String programId, long seq, long available, lon
   public static Event decode(byte[] bytes) {
     Binary.Reader r = new Binary.Reader(bytes);
     int format = r.read();
-    if (format != FORMAT && format != 3 && format != 1) {
+    if (format < 1 || format > FORMAT || format == 2) {
       throw new IllegalArgumentException("write-behind event format " + format + " is not known");
     }
     UUID member = r.uuid();
@@ -227,7 +230,8 @@ public record Event(UUID member, String programId, long seq, long available, lon
     List<ExpiryDelta> expiry = new ArrayList<>();
     if (format >= 2) {
       if (r.bool()) {
-        sale = new Sale(r.varLong(), r.optionalUuid(), r.bool(), r.varLong(), r.varLong(), r.varLong());
+        sale = new Sale(r.varLong(), r.optionalUuid(), r.bool(), r.varLong(), r.varLong(), r.varLong(),
+            format >= 5 ? (int) r.varLong() : 0);
       }
       int x = r.count();
       for (int i = 0; i < x; i++) {

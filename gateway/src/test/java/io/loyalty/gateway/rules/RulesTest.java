@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 class RulesTest {
   static final long NOW = 1_800_000_000_000L;
   static final UUID TILL = UUID.randomUUID();
+  static final String STORE = "s1";
 
   static Program program(JsonObject config) {
     return Program.parse("p", new JsonObject().put("currency", "RUB").mergeIn(config));
@@ -29,7 +30,7 @@ class RulesTest {
     MemberState s = MemberState.enrolled(UUID.randomUUID(), "p", profile);
     List<Lot> lots = points > 0 ? List.of(new Lot(1, points, points, NOW - 1, Lot.NEVER)) : List.of();
     return new MemberState(s.id(), "p", 1, points, 0, 0, Math.max(0, -points), spendMinor, List.of(), lots, List.of(),
-        profile, List.of()).check();
+        profile, List.of(), List.of()).check();
   }
 
   /** A receipt of these amounts; with more than one, the first is tobacco and the rest food. */
@@ -45,7 +46,7 @@ class RulesTest {
 
   static Decision buy(Program p, MemberState s, Receipt receipt, long redeem) {
     Receipt.Planned planned = receipt.plan(p);
-    return Rules.decide(s, new Command.Buy(UUID.randomUUID(), TILL, receipt.number(), planned.totalMinor(),
+    return Rules.decide(s, new Command.Buy(UUID.randomUUID(), TILL, STORE, receipt.number(), planned.totalMinor(),
         planned.eligibleMinor(), planned.lines(), redeem, NOW, false), p, NOW);
   }
 
@@ -141,7 +142,7 @@ class RulesTest {
     Program p = program(new JsonObject().put("expiry_days", 30));
     MemberState s = member(0, 0);
     s = buy(p, s, receipt(100_000), 0).state();
-    Decision sameDay = Rules.decide(s, new Command.Buy(UUID.randomUUID(), TILL, "R2", 100_000, 100_000, List.of(),
+    Decision sameDay = Rules.decide(s, new Command.Buy(UUID.randomUUID(), TILL, STORE, "R2", 100_000, 100_000, List.of(),
         0, NOW + 3_600_000, false), p, NOW + 3_600_000);
     assertThat(sameDay.state().availableLots()).hasSize(1);
     Lot lot = sameDay.state().availableLots().get(0);
@@ -149,7 +150,7 @@ class RulesTest {
     assertThat(lot.expireAt()).isEqualTo(NOW + 3_600_000 + 30 * Rules.DAY_MILLIS); // the later expiry
     assertThat(sameDay.entries().get(0).lotId()).isEqualTo(lot.id());
     long tomorrow = NOW + Rules.DAY_MILLIS;
-    Decision nextDay = Rules.decide(sameDay.state(), new Command.Buy(UUID.randomUUID(), TILL, "R3", 100_000, 100_000,
+    Decision nextDay = Rules.decide(sameDay.state(), new Command.Buy(UUID.randomUUID(), TILL, STORE, "R3", 100_000, 100_000,
         List.of(), 0, tomorrow, false), p, tomorrow);
     assertThat(nextDay.state().availableLots()).hasSize(2);
   }
@@ -160,11 +161,11 @@ class RulesTest {
     MemberState s = member(0, 0);
     s = buy(p, s, receipt(100_000), 0).state(); // 50, expires day 30
     long later = NOW + 10 * Rules.DAY_MILLIS;
-    s = Rules.decide(s, new Command.Buy(UUID.randomUUID(), TILL, "R2", 100_000, 100_000, List.of(), 0, later, false),
-        p, later).state(); // 50, expires day 40
+    s = Rules.decide(s, new Command.Buy(UUID.randomUUID(), TILL, STORE, "R2", 100_000, 100_000, List.of(), 0, later,
+        false), p, later).state(); // 50, expires day 40
     UUID auth = UUID.randomUUID();
-    Decision held = Rules.decide(s, new Command.Buy(auth, TILL, "A", 6_000, 6_000, List.of(), 60, later, true), p,
-        later);
+    Decision held = Rules.decide(s, new Command.Buy(auth, TILL, STORE, "A", 6_000, 6_000, List.of(), 60, later, true),
+        p, later);
     assertThat(held.entries()).extracting(Entry::kind, Entry::points).containsExactly(
         org.assertj.core.groups.Tuple.tuple("hold", -50L), org.assertj.core.groups.Tuple.tuple("hold", -10L));
     assertThat(held.state().held()).isEqualTo(60);
@@ -180,12 +181,53 @@ class RulesTest {
   void anAuthorisationHoldingNoPointsExpiresWithAnEntrySoItsRecordIsWrittenBehind() {
     Program p = program(new JsonObject().put("hold_ttl_seconds", 60));
     UUID auth = UUID.randomUUID();
-    Decision held = Rules.decide(member(0, 0), new Command.Buy(auth, TILL, "A", 1_000, 1_000, List.of(), 0, NOW, true),
-        p, NOW);
+    Decision held = Rules.decide(member(0, 0),
+        new Command.Buy(auth, TILL, STORE, "A", 1_000, 1_000, List.of(), 0, NOW, true), p, NOW);
     Decision expired = Rules.decide(held.state(), new Command.Mature(), p, NOW + 60_000);
     assertThat(expired.transactions()).extracting(Transaction::status).containsExactly("expired");
     assertThat(expired.entries()).extracting(Entry::kind, Entry::points, Entry::transaction)
         .containsExactly(org.assertj.core.groups.Tuple.tuple("expire_hold", 0L, auth));
+  }
+
+  /** The bits of {@code figure} set for the periods named (of "dwms"). */
+  static int bits(int figure, String periods) {
+    int bits = 0;
+    for (char period : periods.toCharArray()) {
+      bits |= Visit.bit(Visit.PERIODS.indexOf(period), figure);
+    }
+    return bits;
+  }
+
+  @Test
+  void aReceiptCountsItsMemberOncePerPeriodAndAStoreMonthByTheAuthorisationsStore() {
+    Program p = program(new JsonObject().put("max_redeem_share_bp", 10_000).put("hold_ttl_seconds", 30 * 86_400));
+    long monday = NOW - Math.floorMod(NOW, Rules.DAY_MILLIS) + 3 * Rules.DAY_MILLIS; // NOW is a Friday
+    assertThat(Visit.starts(monday)[1]).isEqualTo(Math.floorDiv(monday, Rules.DAY_MILLIS));
+    Decision first = buy(p, member(100, 0), receipt(10_000), 0);
+    assertThat(first.counted()).isEqualTo(bits(Visit.ACTIVE, "dwms"));
+    Decision second = buy(p, first.state(), receipt(10_000), 5);
+    assertThat(second.counted()).isEqualTo(bits(Visit.REPEAT, "dwms") | bits(Visit.REDEEMING, "dwms"));
+    Decision third = buy(p, second.state(), receipt(10_000), 5);
+    assertThat(third.counted()).isZero();
+    assertThat(third.state().visits()).hasSize(4).allMatch(v -> v.receipts() == 2 && v.redeemed());
+
+    // an authorisation made at another store and captured the next Monday: a new day and week, the same month
+    // of the program, and that store's first receipt of the month
+    UUID auth = UUID.randomUUID();
+    MemberState held = Rules.decide(third.state(), new Command.Buy(auth, TILL, "s2", "A", 10_000, 10_000, List.of(),
+        0, NOW, true), p, NOW).state();
+    assertThat(held.visits()).isEqualTo(third.state().visits()); // an authorisation is not a receipt
+    Decision captured = Rules.decide(held, new Command.Capture(auth, -1, 0, null), p, monday);
+    assertThat(captured.refusal()).isNull();
+    assertThat(captured.counted()).isEqualTo(bits(Visit.ACTIVE, "dws"));
+    // an offline receipt dated back into the first day is that day's and week's third: nothing new
+    Decision late = Rules.decide(captured.state(), new Command.Buy(UUID.randomUUID(), TILL, STORE, "L", 10_000,
+        10_000, List.of(), 0, NOW, false), p, monday);
+    assertThat(late.counted()).isZero();
+
+    // past every date a receipt may still carry, a member's visits are let go
+    long much = monday + 200 * Rules.DAY_MILLIS;
+    assertThat(Rules.decide(late.state(), new Command.Mature(), p, much).state().visits()).isEmpty();
   }
 
   /** Every combination of a grid of programs, receipts and balances keeps the invariants. */

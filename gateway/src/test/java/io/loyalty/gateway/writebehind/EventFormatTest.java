@@ -27,8 +27,8 @@ class EventFormatTest {
 
   static Decision purchase(MemberState before) {
     Program program = Program.parse("shop", new JsonObject().put("currency", "RUB"));
-    return Rules.decide(before, new Command.Buy(UUID.randomUUID(), TILL, "R-1", 300_000, 300_000, List.of(), 0, NOW,
-        false), program, NOW);
+    return Rules.decide(before, new Command.Buy(UUID.randomUUID(), TILL, "s1", "R-1", 300_000, 300_000, List.of(), 0,
+        NOW, false), program, NOW);
   }
 
   static byte[] concat(byte[]... parts) {
@@ -62,6 +62,8 @@ class EventFormatTest {
     assertThat(e.entries()).isEqualTo(d.entries());
     assertThat(e.available()).isEqualTo(d.state().available()).isPositive();
     assertThat(e.sale().totalMinor()).isEqualTo(300_000);
+    assertThat(e.sale().counted()).isEqualTo(d.counted()).isNotZero();
+    assertThat(d.state().visits()).isNotEmpty();
 
     // without a request: no record is appended (the script's ARGV[4] is empty)
     Event alone = Event.decode(concat(Event.head(before, d, state.length, null, null, 0), state));

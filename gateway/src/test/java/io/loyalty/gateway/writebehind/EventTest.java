@@ -52,6 +52,6 @@ class EventTest {
   static MemberState state(List<Lot> lots) {
     long sum = lots.stream().mapToLong(Lot::remaining).sum();
     return new MemberState(UUID.randomUUID(), "p", 1, sum, 0, 0, 0, 0, List.of(), lots, List.of(),
-        new Profile("+79990000001", null, null, true, false, true, 0), List.of());
+        new Profile("+79990000001", null, null, true, false, true, 0), List.of(), List.of());
   }
 }
