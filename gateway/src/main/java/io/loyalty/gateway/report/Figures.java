@@ -13,6 +13,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 
 /**
@@ -85,6 +86,9 @@ public final class Figures {
     Map<List<Object>, long[]> periods = new HashMap<>();
     for (Event e : fresh) {
       long[] b = balances.computeIfAbsent(List.of(e.programId(), slot(e.member())), k -> new long[5]);
+      Event.Sale sale = e.sale();
+      // a change's entries are usually dated and attributed as its receipt: its rows are looked up once
+      long[][] saleRows = sale == null ? null : periodRows(periods, e.programId(), sale.at(), sale.till());
       long availableBefore = e.available();
       for (Entry entry : e.entries()) {
         availableBefore -= entry.availableDelta();
@@ -98,7 +102,9 @@ public final class Figures {
           default -> -1;
         };
         if (figure >= 0 && entry.points() != 0) {
-          addToPeriods(periods, e.programId(), entry.at(), entry.till(), figure, Math.abs(entry.points()));
+          long[][] rows = sale != null && sale.at() == entry.at() && Objects.equals(sale.till(), entry.till())
+              ? saleRows : periodRows(periods, e.programId(), entry.at(), entry.till());
+          add(rows, figure, Math.abs(entry.points()));
         }
       }
       b[3] += Math.max(e.available(), 0) - Math.max(availableBefore, 0);
@@ -106,24 +112,23 @@ public final class Figures {
       for (Event.ExpiryDelta x : e.expiry()) {
         expiry.computeIfAbsent(List.of(e.programId(), x.epochDay()), k -> new long[1])[0] += x.points();
       }
-      Event.Sale sale = e.sale();
       if (sale != null) {
         if (sale.receipt()) {
-          addToPeriods(periods, e.programId(), sale.at(), sale.till(), RECEIPTS, 1);
-          addToPeriods(periods, e.programId(), sale.at(), sale.till(), REVENUE, sale.totalMinor());
+          add(saleRows, RECEIPTS, 1);
+          add(saleRows, REVENUE, sale.totalMinor());
           if (sale.redeemedPoints() > 0) {
-            addToPeriods(periods, e.programId(), sale.at(), sale.till(), RECEIPTS_WITH_POINTS, 1);
-            addToPeriods(periods, e.programId(), sale.at(), sale.till(), REVENUE_WITH_POINTS, sale.totalMinor());
+            add(saleRows, RECEIPTS_WITH_POINTS, 1);
+            add(saleRows, REVENUE_WITH_POINTS, sale.totalMinor());
           }
-          for (int m = 0; m < MEMBER_FIGURES.length; m++) {
-            for (int p = 0; p < Visit.PERIODS.length(); p++) {
-              if ((sale.counted() & Visit.bit(p, MEMBER_FIGURES[m])) != 0) {
-                addToPeriod(periods, e.programId(), p, sale.at(), sale.till(), MEMBERS_ACTIVE + m, 1);
+          for (int p = 0; p < saleRows.length; p++) {
+            for (int m = 0; m < MEMBER_FIGURES.length; m++) {
+              if (saleRows[p] != null && (sale.counted() & Visit.bit(p, MEMBER_FIGURES[m])) != 0) {
+                saleRows[p][MEMBERS_ACTIVE + m]++;
               }
             }
           }
         } else {
-          addToPeriods(periods, e.programId(), sale.at(), sale.till(), REFUNDS, sale.refundMinor());
+          add(saleRows, REFUNDS, sale.refundMinor());
         }
       }
       UUID till = e.idempotencyTill() != null ? e.idempotencyTill() : sale == null ? null : sale.till();
@@ -165,22 +170,31 @@ public final class Figures {
   /** The member figures, in ADD_PERIODS' order from MEMBERS_ACTIVE. */
   private static final int[] MEMBER_FIGURES = {Visit.ACTIVE, Visit.REDEEMING, Visit.REPEAT};
 
-  /** Adds to the day, week and month of the program, and the month at the till's store. */
-  private static void addToPeriods(Map<List<Object>, long[]> periods, String program, long at, UUID till,
-      int figure, long amount) {
-    for (int p = 0; p < Visit.PERIODS.length(); p++) {
-      addToPeriod(periods, program, p, at, till, figure, amount);
+  /** The period names of the rows, by index in {@link Visit#PERIODS}: a store's month is a month. */
+  private static final String[] PERIOD_NAMES = {"d", "w", "m", "m"};
+
+  /**
+   * The rows something dated {@code at} at {@code till} adds to, by index in {@link Visit#PERIODS}: the program's
+   * day, week and month, and the month at the till's store (null without a till).
+   */
+  private static long[][] periodRows(Map<List<Object>, long[]> periods, String program, long at, UUID till) {
+    long[] starts = Visit.starts(at);
+    long[][] rows = new long[starts.length][];
+    for (int p = 0; p < rows.length; p++) {
+      boolean store = Visit.PERIODS.charAt(p) == 's';
+      if (!store || till != null) {
+        rows[p] = periods.computeIfAbsent(List.of(program, PERIOD_NAMES[p], starts[p], store ? till : NO_TILL),
+            k -> new long[PERIOD_FIGURES]);
+      }
     }
+    return rows;
   }
 
-  /** Adds to one of the periods of {@link Visit#PERIODS} (the store's month: nothing without a till). */
-  private static void addToPeriod(Map<List<Object>, long[]> periods, String program, int period, long at, UUID till,
-      int figure, long amount) {
-    char kind = Visit.PERIODS.charAt(period);
-    if (kind != 's' || till != null) {
-      List<Object> key = List.of(program, kind == 's' ? "m" : String.valueOf(kind), Visit.starts(at)[period],
-          kind == 's' ? till : NO_TILL);
-      periods.computeIfAbsent(key, k -> new long[PERIOD_FIGURES])[figure] += amount;
+  private static void add(long[][] rows, int figure, long amount) {
+    for (long[] row : rows) {
+      if (row != null) {
+        row[figure] += amount;
+      }
     }
   }
 

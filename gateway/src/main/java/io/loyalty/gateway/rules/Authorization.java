@@ -17,8 +17,10 @@ public record Authorization(UUID id, UUID till, String store, String receipt, lo
   public enum Status {
     AUTHORIZED, CAPTURED, VOIDED, EXPIRED;
 
+    private final String wire = name().toLowerCase(java.util.Locale.ROOT);
+
     public String wire() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return wire;
     }
   }
 

@@ -139,7 +139,10 @@ public final class Rules {
       availableLots = new ArrayList<>(s.availableLots());
       authorizations = new ArrayList<>(s.authorizations());
       expired = new ArrayList<>(s.expired());
-      visits = new ArrayList<>(s.visits());
+      visits = new ArrayList<>(s.visits().size() + Visit.PERIODS.length()); // room for a receipt's new periods
+      for (Visit v : s.visits()) {
+        visits.add(v);
+      }
       profile = s.profile();
     }
 

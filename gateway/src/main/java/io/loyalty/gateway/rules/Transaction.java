@@ -20,8 +20,10 @@ public record Transaction(UUID id, Kind kind, String status, String programId, U
   public enum Kind {
     PURCHASE, AUTHORIZATION;
 
+    private final String wire = name().toLowerCase(java.util.Locale.ROOT);
+
     public String wire() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return wire;
     }
   }
 

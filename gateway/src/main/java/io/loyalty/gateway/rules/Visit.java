@@ -1,8 +1,6 @@
 package io.loyalty.gateway.rules;
 
-import java.time.DayOfWeek;
 import java.time.LocalDate;
-import java.time.temporal.TemporalAdjusters;
 import java.util.List;
 
 /**
@@ -41,10 +39,17 @@ public record Visit(char period, long start, String store, int receipts, boolean
 
   /** The first UTC days of the day, week and month of a receipt at {@code epochMillis}, in {@link #PERIODS} order. */
   public static long[] starts(long epochMillis) {
-    LocalDate day = LocalDate.ofEpochDay(Math.floorDiv(epochMillis, Rules.DAY_MILLIS));
-    long month = day.withDayOfMonth(1).toEpochDay();
-    return new long[] {day.toEpochDay(), day.with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY)).toEpochDay(),
-        month, month};
+    long day = Math.floorDiv(epochMillis, Rules.DAY_MILLIS);
+    return new long[] {start(0, day), start(1, day), start(2, day), start(3, day)};
+  }
+
+  /** The first UTC day of the period (index in {@link #PERIODS}) holding {@code epochDay}. */
+  static long start(int period, long epochDay) {
+    return switch (period) {
+      case 0 -> epochDay;
+      case 1 -> epochDay - Math.floorMod(epochDay + 3, 7); // ISO weeks start on Monday; day 0 was a Thursday
+      default -> epochDay - LocalDate.ofEpochDay(epochDay).getDayOfMonth() + 1;
+    };
   }
 
   /**
@@ -53,14 +58,15 @@ public record Visit(char period, long start, String store, int receipts, boolean
    * that redeemed.
    */
   static int count(List<Visit> visits, long at, String store, boolean redeemed) {
-    long[] starts = starts(at);
+    long day = Math.floorDiv(at, Rules.DAY_MILLIS);
     int counted = 0;
     for (int p = 0; p < PERIODS.length(); p++) {
       char period = PERIODS.charAt(p);
+      long start = start(p, day);
       String where = period == 's' ? store : "";
-      int i = indexOf(visits, period, starts[p], where);
-      Visit before = i < 0 ? new Visit(period, starts[p], where, 0, false) : visits.get(i);
-      Visit after = new Visit(period, starts[p], where, Math.min(2, before.receipts + 1), before.redeemed || redeemed);
+      int i = indexOf(visits, period, start, where);
+      Visit before = i < 0 ? new Visit(period, start, where, 0, false) : visits.get(i);
+      Visit after = new Visit(period, start, where, Math.min(2, before.receipts + 1), before.redeemed || redeemed);
       counted |= (before.receipts == 0 ? bit(p, ACTIVE) : 0) | (before.receipts == 1 ? bit(p, REPEAT) : 0)
           | (redeemed && !before.redeemed ? bit(p, REDEEMING) : 0);
       if (i < 0) {
@@ -78,7 +84,11 @@ public record Visit(char period, long start, String store, int receipts, boolean
   /** Lets go of the visits no receipt can come for any more. */
   static void forget(List<Visit> visits, long now) {
     long first = Math.floorDiv(now, Rules.DAY_MILLIS) - KEPT_DAYS;
-    visits.removeIf(v -> v.start < first);
+    for (int i = visits.size() - 1; i >= 0; i--) {
+      if (visits.get(i).start < first) {
+        visits.remove(i);
+      }
+    }
   }
 
   private static int indexOf(List<Visit> visits, char period, long start, String store) {
