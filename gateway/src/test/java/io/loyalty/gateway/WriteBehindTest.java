@@ -292,7 +292,8 @@ class WriteBehindTest extends GatewayTest {
         List.of(new Lot(1, points, points, at, Lot.NEVER)), List.of(), profile, List.of(), List.of());
     Entry entry = new Entry(1, "adjust", points, points, 0, 0, 1, reason, at, null, null, null);
     return Event.encode(MemberState.enrolled(member, program, profile),
-        new Decision(state, List.of(entry), List.of(), null, null, null, 0), StateCodec.encode(state), null, null, null);
+        new Decision(state, List.of(entry), List.of(), null, null, null, 0), StateCodec.encode(state), null, null,
+        null);
   }
 
   static long[] ledgerSums(Connection sql, String member) throws Exception {

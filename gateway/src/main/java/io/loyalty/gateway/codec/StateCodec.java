@@ -47,8 +47,8 @@ public final class StateCodec {
     lots(w, s.availableLots());
     w.varLong(s.authorizations().size());
     for (Authorization a : s.authorizations()) {
-      w.uuid(a.id()).uuid(a.till()).string(a.store()).string(a.receipt()).varLong(a.occurredAt()).varLong(a.totalMinor())
-          .varLong(a.eligibleMinor());
+      w.uuid(a.id()).uuid(a.till()).string(a.store()).string(a.receipt()).varLong(a.occurredAt())
+          .varLong(a.totalMinor()).varLong(a.eligibleMinor());
       lines(w, a.lines());
       w.varLong(a.heldPoints());
       taken(w, a.holdLots());
@@ -116,8 +116,8 @@ public final class StateCodec {
       long closedAt = r.varLong();
       Authorization.Captured captured = r.bool()
           ? new Authorization.Captured(r.varLong(), r.varLong(), r.varLong(), r.varLong()) : null;
-      authorizations.add(new Authorization(authId, till, store, receipt, occurredAt, total, eligible, lines, heldPoints, hold,
-          expected, expiresAt, status, closedAt, captured));
+      authorizations.add(new Authorization(authId, till, store, receipt, occurredAt, total, eligible, lines,
+          heldPoints, hold, expected, expiresAt, status, closedAt, captured));
     }
     List<Lot> expired = new ArrayList<>();
     int x = format == 1 ? 0 : r.count();

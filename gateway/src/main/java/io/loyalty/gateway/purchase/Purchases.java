@@ -95,9 +95,9 @@ public final class Purchases {
     Receipt.Planned receipt = request.receipt().plan(program);
     MemberStore.Request asked = new MemberStore.Request(till.ref(), key, fingerprint);
     return inFlight.guard(till, key, () -> memberId(program, till, request).compose(member -> {
-      Command.Buy buy = new Command.Buy(Keys.newTransactionId(member), till.ref(), till.storeId(), request.receipt().number(),
-          receipt.totalMinor(), receipt.eligibleMinor(), receipt.lines(), request.redeemPoints(), occurredAtMillis,
-          mode == Mode.AUTHORIZE);
+      Command.Buy buy = new Command.Buy(Keys.newTransactionId(member), till.ref(), till.storeId(),
+          request.receipt().number(), receipt.totalMinor(), receipt.eligibleMinor(), receipt.lines(),
+          request.redeemPoints(), occurredAtMillis, mode == Mode.AUTHORIZE);
       return store.change(member, program.id(), asked,
           state -> Future.succeededFuture(Rules.decide(state, buy, program, clock.millis())));
     }).map(outcome -> Answers.reply(201, outcome)));

@@ -16,8 +16,8 @@ public sealed interface Command {
    * @param occurredAt when the receipt was made (an offline receipt's own time); its lots are dated from it
    * @param store the till's store
    */
-  record Buy(UUID transactionId, UUID till, String store, String receipt, long totalMinor, long eligibleMinor, List<SkuLine> lines,
-      long redeemRequest, long occurredAt, boolean authorize) implements Command {
+  record Buy(UUID transactionId, UUID till, String store, String receipt, long totalMinor, long eligibleMinor,
+      List<SkuLine> lines, long redeemRequest, long occurredAt, boolean authorize) implements Command {
   }
 
   /**

@@ -142,16 +142,16 @@ class RulesTest {
     Program p = program(new JsonObject().put("expiry_days", 30));
     MemberState s = member(0, 0);
     s = buy(p, s, receipt(100_000), 0).state();
-    Decision sameDay = Rules.decide(s, new Command.Buy(UUID.randomUUID(), TILL, STORE, "R2", 100_000, 100_000, List.of(),
-        0, NOW + 3_600_000, false), p, NOW + 3_600_000);
+    Decision sameDay = Rules.decide(s, new Command.Buy(UUID.randomUUID(), TILL, STORE, "R2", 100_000, 100_000,
+        List.of(), 0, NOW + 3_600_000, false), p, NOW + 3_600_000);
     assertThat(sameDay.state().availableLots()).hasSize(1);
     Lot lot = sameDay.state().availableLots().get(0);
     assertThat(lot.remaining()).isEqualTo(100);
     assertThat(lot.expireAt()).isEqualTo(NOW + 3_600_000 + 30 * Rules.DAY_MILLIS); // the later expiry
     assertThat(sameDay.entries().get(0).lotId()).isEqualTo(lot.id());
     long tomorrow = NOW + Rules.DAY_MILLIS;
-    Decision nextDay = Rules.decide(sameDay.state(), new Command.Buy(UUID.randomUUID(), TILL, STORE, "R3", 100_000, 100_000,
-        List.of(), 0, tomorrow, false), p, tomorrow);
+    Decision nextDay = Rules.decide(sameDay.state(), new Command.Buy(UUID.randomUUID(), TILL, STORE, "R3", 100_000,
+        100_000, List.of(), 0, tomorrow, false), p, tomorrow);
     assertThat(nextDay.state().availableLots()).hasSize(2);
   }
 
