@@ -5,6 +5,8 @@
 #      its own Redis with appendonly yes and appendfsync always (so a 2xx is as durable as a PostgreSQL commit),
 #      the write-behind drain into PostgreSQL counted in the time; then again with appendfsync everysec.
 #   3. p99 at an offered rate of half the gateway's maximum (paced by wrk: see step 3 for why not a true open model).
+#   4. The floor of the design (full runs only): benchmarks' Floor, a Vert.x server on the same Redis that stores
+#      each body with one SET and sends a fixed answer (no rules, no PostgreSQL), under the same wrk load.
 # For each: durable purchases/s, p50/p99, box CPU µs per purchase (every process, load generator included, from
 # /proc/stat) and CPU µs per purchase of each process (from /proc/<pid>/stat), and their ratios. Then Redis
 # memory per member and per idempotency key (MEMORY USAGE over a sample). Writes the table into BENCHMARKS.md.
@@ -138,11 +140,15 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK" --appendonly ye
   --maxmemory-policy noeviction --daemonize yes --logfile "$WORK/redis.log" --pidfile "$WORK/redis.pid"
 for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 REDIS_PID=$(cat "$WORK/redis.pid")
+wait_ready() {  # what the server is, for the error
+  for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$GATEWAY_PORT/health/ready" >/dev/null && break; sleep 1; done
+  kill -0 "$GW_PID" 2>/dev/null || { echo "the $1 did not start:" >&2; cat "$WORK/gateway.log" >&2; exit 1; }
+}
+JAVA_OPTS=${GATEWAY_JAVA_OPTS:-@deploy/jvm.options}
 REDIS_URL=redis://127.0.0.1:$REDIS_PORT DATABASE_URL=$DATABASE_URL GATEWAY_ADMIN_TOKEN=$TOKEN \
-  GATEWAY_PORT=$GATEWAY_PORT TILL_RATE_LIMIT_PER_SECOND=1000000 TILL_RATE_LIMIT_BURST=1000000 java ${GATEWAY_JAVA_OPTS:-@deploy/jvm.options} -jar gateway/target/loyalty-gateway.jar > "$WORK/gateway.log" 2>&1 &
+  GATEWAY_PORT=$GATEWAY_PORT TILL_RATE_LIMIT_PER_SECOND=1000000 TILL_RATE_LIMIT_BURST=1000000 java $JAVA_OPTS -jar gateway/target/loyalty-gateway.jar > "$WORK/gateway.log" 2>&1 &
 GW_PID=$!
-for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$GATEWAY_PORT/health/ready" >/dev/null && break; sleep 1; done
-kill -0 "$GW_PID" 2>/dev/null || { echo "the gateway did not start:" >&2; cat "$WORK/gateway.log" >&2; exit 1; }
+wait_ready gateway
 
 PROGRAM=bench-$(date +%s)
 curl -sf -X PUT "http://127.0.0.1:$GATEWAY_PORT/v1/admin/programs/$PROGRAM" -H "Authorization: Bearer $TOKEN" \
@@ -207,8 +213,10 @@ gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_*
   read -r _ GW_REQ GW_NON2XX GW_SOCKERR _ GW_P50 GW_P99 <<<"$(grep RESULT "$WORK/wrk.out")"
   GW_N=$((GW_REQ - GW_NON2XX - GW_SOCKERR))
   # every purchase counted must be a new one, written to the ledger (a replay would cost less and count the same);
-  # a few more may be written than counted: those in flight when wrk stopped, at most one per connection
-  local written; written=$(psql -At "$DATABASE_URL" -c "SELECT count(*) FROM ledger
+  # a few more may be written than counted: those in flight when wrk stopped, at most one per connection (the
+  # floor writes no ledger)
+  local written
+  [ -n "${FLOOR:-}" ] && written=$GW_N || written=$(psql -At "$DATABASE_URL" -c "SELECT count(*) FROM ledger
     WHERE program_id = '$PROGRAM' AND idempotency_key LIKE '$PROGRAM-$RUN_TAG-%'")
   if [ "$written" -lt "$GW_N" ] || [ "$written" -gt $((GW_N + ${4:-$CONNECTIONS})) ]; then
     echo "run $RUN_TAG: $GW_N purchases answered 2xx but $written written to the ledger" >&2; exit 1
@@ -264,6 +272,16 @@ PURCHASES_PER_MEMBER=$(psql -At "$DATABASE_URL" -c "SELECT round(count(*)::numer
   WHERE program_id = '$PROGRAM' AND idempotency_key IS NOT NULL")
 echo "   $MEM_MEMBER bytes per member (sample of $LOTS, ~$PURCHASES_PER_MEMBER purchases each), $MEM_KEY bytes per idempotency key"
 
+echo "== 4. The floor: HTTP in, the body stored with one SET, a fixed answer out (appendfsync always)"
+kill "$GW_PID"; wait "$GW_PID" 2>/dev/null || true
+REDIS_URL=redis://127.0.0.1:$REDIS_PORT GATEWAY_PORT=$GATEWAY_PORT java $JAVA_OPTS \
+  -cp benchmarks/target/benchmarks.jar io.loyalty.benchmarks.Floor > "$WORK/gateway.log" 2>&1 &
+GW_PID=$!
+wait_ready floor
+FLOOR=1 gateway_run always 10 >/dev/null
+FLOOR=1 gateway_run always "$RUN_SECONDS"
+F=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX")
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 TABLE="$WORK/table"
 cat > "$TABLE" <<EOF
@@ -282,9 +300,12 @@ PostgreSQL; CPU is µs per purchase over the same window (box: /proc/stat; proce
 | PostgreSQL only (pgbench) | $PG_TPS | avg $PG_LAT | $PG_BOX | — | — | $PG_PG | $PG_LOAD |
 | Gateway, appendfsync always | ${A[0]} | ${A[1]} / ${A[2]} | ${A[3]} | ${A[4]} | ${A[5]} | ${A[6]} | ${A[7]} |
 | Gateway, appendfsync everysec | ${E[0]} | ${E[1]} / ${E[2]} | ${E[3]} | ${E[4]} | ${E[5]} | ${E[6]} | ${E[7]} |
+| Floor: HTTP in, one SET, a fixed answer out (always) | ${F[0]} | ${F[1]} / ${F[2]} | ${F[3]} | ${F[4]} | ${F[5]} | — | ${F[7]} |
 
 Gateway (always) / PostgreSQL only: rate $(ratio "${A[0]}" "$PG_TPS")×, box CPU per purchase $(ratio "${A[3]}" "$PG_BOX")×.
-Non-2xx answers: ${A[8]} (always), ${E[8]} (everysec).
+Floor / PostgreSQL only: rate $(ratio "${F[0]}" "$PG_TPS")×, box CPU per request $(ratio "${F[3]}" "$PG_BOX")×: the most any
+gateway on Vert.x, Lettuce and an always-fsyncing Redis could reach on this box today, before it decides anything.
+Non-2xx answers: ${A[8]} (always), ${E[8]} (everysec), ${F[8]} (floor).
 At half the maximum, appendfsync always (~${HALF}/s offered, paced by wrk: $OPEN_CONNECTIONS connections, one request
 per $GAP_MS ms each; served ${OPEN_RATE}/s): p50 ${OPEN_P50} ms, p99 ${OPEN_P99} ms, ${OPEN_KO} failed.
 Redis memory: ${MEM_MEMBER} bytes per member (sample of $LOTS members after ~$PURCHASES_PER_MEMBER purchases each),
