@@ -46,10 +46,20 @@ public final class Keys {
     return UUID.fromString(stateKey.substring(stateKey.length() - 36));
   }
 
-  /** A new transaction id in the member's shard, so its keys share the member's slot. */
+  /**
+   * A new transaction id in the member's shard, so its keys share the member's slot. Laid out as a UUID version 7:
+   * Unix milliseconds first, then random bits (66 of them, the last 8 being the shard), so PostgreSQL's index of
+   * transactions takes each new id at its right edge rather than on a random page of an index that outgrows memory
+   * (the ledger insert cost ~25% less for it: BENCHMARKS.md).
+   */
   public static UUID newTransactionId(UUID member) {
+    return newTransactionId(member, System.currentTimeMillis());
+  }
+
+  static UUID newTransactionId(UUID member, long epochMillis) {
     UUID random = UUID.randomUUID();
-    return new UUID(random.getMostSignificantBits(), (random.getLeastSignificantBits() & -SHARDS) | shard(member));
+    long time = epochMillis << 16 | 0x7000 | (random.getMostSignificantBits() & 0x0fff);
+    return new UUID(time, (random.getLeastSignificantBits() & -SHARDS) | shard(member));
   }
 
   /** An authorisation's member, while it may still be captured or voided (in the authorisation's slot). */
