@@ -5,29 +5,33 @@ import java.lang.reflect.Array;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Column-wise arrays for one unnest statement, each typed as its SQL parameter. */
+/**
+ * Column-wise arrays for one unnest statement, each typed as its SQL parameter. Rows are kept as given and turned
+ * into columns once, at their final size, when the statement is sent.
+ */
 public final class Columns {
   private final Class<?>[] types;
-  private final List<List<Object>> columns = new ArrayList<>();
+  private final List<Object[]> rows = new ArrayList<>();
 
   public Columns(Class<?>... types) {
     this.types = types;
-    for (int i = 0; i < types.length; i++) {
-      columns.add(new ArrayList<>());
-    }
   }
 
   public void add(Object... row) {
-    for (int i = 0; i < row.length; i++) {
-      columns.get(i).add(row[i]);
+    if (row.length != types.length) {
+      throw new IllegalArgumentException(row.length + " values for " + types.length + " columns");
     }
+    rows.add(row);
   }
 
   public Tuple tuple() {
     Tuple tuple = Tuple.tuple();
     for (int i = 0; i < types.length; i++) {
-      List<Object> column = columns.get(i);
-      tuple.addValue(column.toArray((Object[]) Array.newInstance(types[i], column.size())));
+      Object[] column = (Object[]) Array.newInstance(types[i], rows.size());
+      for (int r = 0; r < column.length; r++) {
+        column[r] = rows.get(r)[i];
+      }
+      tuple.addValue(column);
     }
     return tuple;
   }
