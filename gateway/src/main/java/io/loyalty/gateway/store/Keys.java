@@ -48,9 +48,9 @@ public final class Keys {
 
   /**
    * A new transaction id in the member's shard, so its keys share the member's slot. Laid out as a UUID version 7:
-   * Unix milliseconds first, then random bits (66 of them, the last 8 being the shard), so PostgreSQL's index of
+   * Unix milliseconds first, then 66 random bits, then the shard (8 bits), so PostgreSQL's index of
    * transactions takes each new id at its right edge rather than on a random page of an index that outgrows memory
-   * (the ledger insert cost ~25% less for it: BENCHMARKS.md).
+   * (the ledger insert costs ~20% less per row for it: BENCHMARKS.md).
    */
   public static UUID newTransactionId(UUID member) {
     return newTransactionId(member, System.currentTimeMillis());
