@@ -12,7 +12,6 @@ public record Script(String name, String source, String sha) {
   public static final Script COMMIT = load("commit");
   public static final Script LOAD = load("load");
   public static final Script EVICT = load("evict");
-  public static final Script ACK = load("ack");
 
   static Script load(String name) {
     try (InputStream in = Script.class.getResourceAsStream("/lua/" + name + ".lua")) {

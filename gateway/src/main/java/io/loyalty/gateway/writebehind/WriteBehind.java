@@ -4,13 +4,11 @@ import io.lettuce.core.Consumer;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.XAutoClaimArgs;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.store.StoreErrors;
 import io.loyalty.gateway.store.Redis;
-import io.loyalty.gateway.store.Script;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -30,11 +28,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Drains the shard streams into PostgreSQL. Each poll reads a batch from the shards this gateway wrote to since the
- * last poll (every shard now and then, and after a failure), writes it in one transaction, and only then
- * acknowledges and deletes the entries. Deployed on a worker thread: parsing and
- * packing a batch is CPU work that must not hold up an event loop serving tills. It runs on wall-clock time (stream ids are
- * Redis server time), not on the gateway's business clock. A failed batch stays in this consumer's
- * pending list and is read again; entries left pending by a dead gateway are claimed after they sit idle.
+ * last poll (every shard now and then), writes it in one transaction, and only then deletes the entries: an entry
+ * still in a stream is one not yet written. Reads go through a consumer group without acknowledgement (NOACK), so
+ * gateways share the work but Redis keeps no pending list: no per-entry bookkeeping, no XCLAIM per entry in the
+ * append-only file, no XACK. A failed batch is kept and written again before anything new is read; entries a dead
+ * gateway had read but not written are found by the periodic sweep of every stream's oldest entries. Writing an
+ * entry twice is harmless (every statement is idempotent). Deployed on a worker thread: parsing and packing a batch is
+ * CPU work that must not hold up an event loop serving tills. It runs on wall-clock time (stream ids are Redis server
+ * time), not on the gateway's business clock.
  */
 public final class WriteBehind extends io.vertx.core.VerticleBase {
   public static final String GROUP = "writebehind";
@@ -59,8 +60,11 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   private final Timer batchTimer;
   private static final int[] ALL_SHARDS = java.util.stream.IntStream.range(0, Keys.SHARDS).toArray();
   private final DirtyShards dirty;
-  /** True after a failure or a claim: read this consumer's own pending entries before new ones. */
-  private boolean recovering = true;
+  /**
+   * The entries of the batch in progress not yet deleted from their streams, but for those set aside as dead letters;
+   * after a failure (an outage of PostgreSQL or Redis), written again before anything new is read.
+   */
+  private List<Entry> unwritten = List.of();
   /** True when the next read looks at every shard's stream rather than only those this gateway wrote to. */
   private boolean sweepAll = true;
   private volatile boolean stopped;
@@ -68,7 +72,8 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   private boolean busy;
   /** Completed when the worker has stopped: at once if idle, else when the batch in progress is done. */
   private final io.vertx.core.Promise<Void> idle = io.vertx.core.Promise.promise();
-  private long lastClaimMillis;
+  /** When the oldest entries of every stream were last read (0: never, so the first poll reads them all). */
+  private long lastSweepMillis;
   /** Dates the webhook deliveries of the events a batch writes. */
   private final java.time.Clock clock;
 
@@ -145,8 +150,8 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
       return;
     }
     busy = true;
-    claimIfDue().compose(v -> read())
-        .compose(read -> read.entries().isEmpty() ? Future.succeededFuture(read) : flush(read.entries()).map(read))
+    Future<Read> batch = unwritten.isEmpty() ? read() : Future.succeededFuture(new Read(unwritten, false));
+    batch.compose(read -> read.entries().isEmpty() ? Future.succeededFuture(read) : flush(read.entries()).map(read))
         .onComplete(done -> {
           busy = false;
           if (stopped) {
@@ -155,41 +160,52 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
           }
           if (done.failed()) {
             failedBatches.increment();
-            recovering = true;
             LOG.warn("write-behind batch failed, retrying in {} ms: {}", RETRY_DELAY_MILLIS, done.cause().toString());
             vertx.setTimer(RETRY_DELAY_MILLIS, id -> ensureGroups().onComplete(v -> poll()));
-          } else if (done.result().backlog()) {
+            return;
+          }
+          if (done.result().backlog()) {
             vertx.runOnContext(v -> poll());
           } else {
             // caught up: wait, so the next batch gathers a poll interval's worth of entries instead of a few
             // (every batch costs a read per shard and a PostgreSQL transaction, whatever its size)
-            if (done.result().entries().isEmpty()) {
-              recovering = false;
-            }
             vertx.setTimer(pollMillis, id -> poll());
           }
         });
   }
 
   /**
-   * Reads up to one batch per shard of new entries and, while recovering, this consumer's pending ones too: a
-   * pending entry that cannot be written then always meets entries that can, which is how it is told apart.
+   * Reads up to one batch per shard of new entries (those no gateway of the group has read) and, when a sweep is due,
+   * the oldest entries of every stream: at the first poll all of them (this gateway's previous life may have read
+   * and not written them), later those older than the claim threshold (a dead gateway's). An entry read both ways is
+   * taken once.
    */
   private Future<Read> read() {
-    List<String> offsets = recovering ? List.of("0", ">") : List.of(">");
-    int[] toRead = recovering || sweepAll ? ALL_SHARDS : dirty.drain();
+    long now = System.currentTimeMillis();
+    boolean sweep = now - lastSweepMillis >= claimIdleMillis / 2;
+    String sweepTo = lastSweepMillis == 0 ? "+" : String.valueOf(now - claimIdleMillis);
+    if (sweep) {
+      lastSweepMillis = now;
+    }
+    int[] toRead = sweep || sweepAll ? ALL_SHARDS : dirty.drain();
     sweepAll = false;
     List<Future<List<StreamMessage<String, byte[]>>>> reads = new ArrayList<>();
     List<Integer> shards = new ArrayList<>();
     for (int shard : toRead) {
-      for (String offset : offsets) {
-        XReadArgs.StreamOffset<String> from = XReadArgs.StreamOffset.from(Keys.stream(shard), offset);
-        reads.add(redis.call(c -> c.xreadgroup(Consumer.from(GROUP, consumer), XReadArgs.Builder.count(batchSize), from)));
+      XReadArgs.StreamOffset<String> from = XReadArgs.StreamOffset.lastConsumed(Keys.stream(shard));
+      reads.add(redis.call(c -> c.xreadgroup(Consumer.from(GROUP, consumer),
+          XReadArgs.Builder.count(batchSize).noack(true), from)));
+      shards.add(shard);
+    }
+    if (sweep) {
+      for (int shard : ALL_SHARDS) {
+        String stream = Keys.stream(shard);
+        reads.add(redis.call(c -> c.xrange(stream, Range.create("-", sweepTo), Limit.create(0, batchSize))));
         shards.add(shard);
       }
     }
     return Future.all(reads).map(all -> {
-      List<Entry> batch = new ArrayList<>();
+      Map<String, Entry> batch = new LinkedHashMap<>();
       boolean backlog = false;
       for (int i = 0; i < reads.size(); i++) {
         if (reads.get(i).result().size() == batchSize) {
@@ -197,18 +213,21 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
           dirty.mark(shards.get(i)); // more waits there
         }
         for (StreamMessage<String, byte[]> message : reads.get(i).result()) {
-          batch.add(new Entry(shards.get(i), message.getId(), message.getBody() == null ? null : message.getBody().get("e")));
+          batch.putIfAbsent(shards.get(i) + " " + message.getId(),
+              new Entry(shards.get(i), message.getId(), message.getBody().get("e")));
         }
       }
-      return new Read(batch, backlog);
+      return new Read(List.copyOf(batch.values()), backlog);
     });
   }
 
   private Future<Integer> flush(List<Entry> batch) {
     long started = System.nanoTime();
+    unwritten = batch;
     return write(batch)
         .recover(e -> StoreErrors.isOutage(e) ? Future.failedFuture(e) : isolate(batch, e))
         .compose(v -> acknowledge(batch)).map(v -> {
+          unwritten = List.of();
           batchTimer.record(Duration.ofNanos(System.nanoTime() - started));
           flushedEntries.increment(batch.size());
           return batch.size();
@@ -218,7 +237,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   private Future<Void> write(List<Entry> entries) {
     List<Event> events;
     try {
-      events = entries.stream().map(Entry::body).filter(b -> b != null).map(Event::decode).toList();
+      events = entries.stream().map(Entry::body).map(Event::decode).toList();
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -258,10 +277,11 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
         deadLetters.increment();
         aside.add(entry);
         moved.add(redis.call(c -> c.xadd(Keys.deadLetters(entry.shard()), Map.of("id", bytes(entry.id()),
-            "e", entry.body() == null ? new byte[0] : entry.body(), "error", bytes(String.valueOf(error.getMessage()))))));
+            "e", entry.body(), "error", bytes(String.valueOf(error.getMessage()))))));
       });
-      // set aside for good at once (acknowledged), even if the rest of the batch is to be retried
-      Future<Void> setAside = Future.all(moved).compose(all -> acknowledge(aside));
+      // set aside for good at once (deleted from the stream), even if the rest of the batch is to be retried
+      Future<Void> setAside = Future.all(moved).compose(all -> acknowledge(aside))
+          .onSuccess(done -> unwritten = batch.stream().filter(e -> !aside.contains(e)).toList());
       return aside.size() == failed.size() ? setAside : setAside.compose(all -> Future.failedFuture(cause));
     });
   }
@@ -275,40 +295,15 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     return !StoreErrors.isOutage(error); // it did not decode
   }
 
-  /** Acknowledges and deletes the batch's entries, one script call per shard. */
+  /** Deletes the batch's entries from their streams, one XDEL per shard. */
   private Future<Void> acknowledge(List<Entry> batch) {
-    Map<Integer, List<byte[]>> byShard = new LinkedHashMap<>();
+    Map<Integer, List<String>> byShard = new LinkedHashMap<>();
     for (Entry entry : batch) {
-      byShard.computeIfAbsent(entry.shard(), shard -> new ArrayList<>(List.of(bytes(GROUP)))).add(bytes(entry.id()));
+      byShard.computeIfAbsent(entry.shard(), shard -> new ArrayList<>()).add(entry.id());
     }
     List<Future<?>> calls = new ArrayList<>();
-    byShard.forEach((shard, args) ->
-        calls.add(redis.run(Script.ACK, new String[] {Keys.stream(shard)}, args.toArray(byte[][]::new))));
+    byShard.forEach((shard, ids) -> calls.add(redis.call(c -> c.xdel(Keys.stream(shard), ids.toArray(String[]::new)))));
     return Future.all(calls).mapEmpty();
-  }
-
-  /** Takes over entries another (dead) consumer left pending longer than the claim threshold. */
-  private Future<Void> claimIfDue() {
-    long now = System.currentTimeMillis();
-    if (now - lastClaimMillis < claimIdleMillis / 2) {
-      return Future.succeededFuture();
-    }
-    lastClaimMillis = now;
-    List<Future<Boolean>> claims = new ArrayList<>();
-    for (int shard = 0; shard < Keys.SHARDS; shard++) {
-      String stream = Keys.stream(shard);
-      claims.add(redis.call(c -> c.xautoclaim(stream, XAutoClaimArgs.Builder
-              .xautoclaim(Consumer.from(GROUP, consumer), Duration.ofMillis(claimIdleMillis), "0-0")
-              .count(batchSize).justid()))
-          .map(claimed -> !claimed.getMessages().isEmpty()));
-    }
-    return Future.all(claims).map(all -> {
-      if (claims.stream().anyMatch(Future::result)) {
-        recovering = true;
-      }
-      sweepAll = true; // and look at every stream once: another gateway may have died before reading its own
-      return null;
-    });
   }
 
   /**
@@ -352,7 +347,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   private record Read(List<Entry> entries, boolean backlog) {
   }
 
-  /** A stream entry; body null when it was deleted but not acknowledged (see acknowledge). */
+  /** A stream entry. */
   private record Entry(int shard, String id, byte[] body) {
   }
 
