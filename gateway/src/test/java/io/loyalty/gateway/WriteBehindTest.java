@@ -155,9 +155,8 @@ class WriteBehindTest extends GatewayTest {
   @Test
   void anEntryAGatewayReadAndDiedWithIsWrittenByTheLiveOne() throws Exception {
     String program = gw.program(new JsonObject());
-    String till = gw.till(program);
-    String member = gw.member(till);
-    gw.awaitDrained();
+    String member = gw.member(gw.till(program));
+    gw.awaitDrained(); // its enrolment is written: the entry below is the stream's only one
     // While this gateway runs, another one is handed an entry the moment it is added (one script, so this one cannot
     // read it first), and dies: only the sweep of entries older than the claim threshold can find it.
     String stream = Keys.stream(java.util.UUID.fromString(member));
