@@ -179,10 +179,11 @@ class WriteBehindTest extends GatewayTest {
     gw.awaitDrained();
     long lettersBefore = gw.redis().xlen(Keys.deadLetters(Keys.shard(java.util.UUID.fromString(member))));
     double countedBefore = deadLettersCounted();
-    // Two entries that can never be written, in the shard of real purchases sent right behind them.
+    // Three entries that can never be written, in the shard of real purchases sent right behind them.
     gw.restart(() -> {
       String stream = Keys.stream(java.util.UUID.fromString(member));
       gw.redis().xadd(stream, Map.of("e", "{not an event"));
+      gw.redis().xadd(stream, Map.of("not-e", "no event at all"));
       gw.binaryRedis().xadd(stream, Map.of("e",
           adjustment(java.util.UUID.randomUUID(), "nowhere", 1, "member that does not exist", 0)));
     });
@@ -195,8 +196,8 @@ class WriteBehindTest extends GatewayTest {
       assertThat(ledgerSums(sql, member)).containsExactly(250, 0, 0);
     }
     assertThat(gw.redis().xlen(Keys.deadLetters(Keys.shard(java.util.UUID.fromString(member)))) - lettersBefore)
-        .isEqualTo(2);
-    assertThat(deadLettersCounted() - countedBefore).isEqualTo(2);
+        .isEqualTo(3);
+    assertThat(deadLettersCounted() - countedBefore).isEqualTo(3);
   }
 
   @Test

@@ -65,10 +65,8 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
    * after a failure (an outage of PostgreSQL or Redis), written again before anything new is read.
    */
   private List<Entry> unwritten = List.of();
-  /** True when the next read looks at every shard's stream rather than only those this gateway wrote to. */
-  private boolean sweepAll = true;
   private volatile boolean stopped;
-  /** True while a poll (claim, read, write, acknowledge) is under way; only touched on this worker's context. */
+  /** True while a poll (read, write, delete) is under way; only touched on this worker's context. */
   private boolean busy;
   /** Completed when the worker has stopped: at once if idle, else when the batch in progress is done. */
   private final io.vertx.core.Promise<Void> idle = io.vertx.core.Promise.promise();
@@ -134,7 +132,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     return Future.all(groups).mapEmpty();
   }
 
-  /** Lets the batch in progress be written and acknowledged; what waits behind it stays in Redis. */
+  /** Lets the batch in progress be written and deleted; what waits behind it stays in Redis. */
   @Override
   public Future<?> stop() {
     stopped = true;
@@ -187,8 +185,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     if (sweep) {
       lastSweepMillis = now;
     }
-    int[] toRead = sweep || sweepAll ? ALL_SHARDS : dirty.drain();
-    sweepAll = false;
+    int[] toRead = sweep ? ALL_SHARDS : dirty.drain();
     List<Future<List<StreamMessage<String, byte[]>>>> reads = new ArrayList<>();
     List<Integer> shards = new ArrayList<>();
     for (int shard : toRead) {
@@ -213,8 +210,10 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
           dirty.mark(shards.get(i)); // more waits there
         }
         for (StreamMessage<String, byte[]> message : reads.get(i).result()) {
+          // an entry without a body (written by something else) fails to decode and is set aside like any other
+          byte[] body = message.getBody() == null ? null : message.getBody().get("e");
           batch.putIfAbsent(shards.get(i) + " " + message.getId(),
-              new Entry(shards.get(i), message.getId(), message.getBody().get("e")));
+              new Entry(shards.get(i), message.getId(), body == null ? new byte[0] : body));
         }
       }
       return new Read(List.copyOf(batch.values()), backlog);
@@ -226,7 +225,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     unwritten = batch;
     return write(batch)
         .recover(e -> StoreErrors.isOutage(e) ? Future.failedFuture(e) : isolate(batch, e))
-        .compose(v -> acknowledge(batch)).map(v -> {
+        .compose(v -> delete(batch)).map(v -> {
           unwritten = List.of();
           batchTimer.record(Duration.ofNanos(System.nanoTime() - started));
           flushedEntries.increment(batch.size());
@@ -280,7 +279,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
             "e", entry.body(), "error", bytes(String.valueOf(error.getMessage()))))));
       });
       // set aside for good at once (deleted from the stream), even if the rest of the batch is to be retried
-      Future<Void> setAside = Future.all(moved).compose(all -> acknowledge(aside))
+      Future<Void> setAside = Future.all(moved).compose(all -> delete(aside))
           .onSuccess(done -> unwritten = batch.stream().filter(e -> !aside.contains(e)).toList());
       return aside.size() == failed.size() ? setAside : setAside.compose(all -> Future.failedFuture(cause));
     });
@@ -296,7 +295,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   }
 
   /** Deletes the batch's entries from their streams, one XDEL per shard. */
-  private Future<Void> acknowledge(List<Entry> batch) {
+  private Future<Void> delete(List<Entry> batch) {
     Map<Integer, List<String>> byShard = new LinkedHashMap<>();
     for (Entry entry : batch) {
       byShard.computeIfAbsent(entry.shard(), shard -> new ArrayList<>()).add(entry.id());
