@@ -251,7 +251,8 @@ echo "== 3. p99 at half the maximum rate, paced, appendfsync always"
 # paced by wrk itself: many connections, each waiting a random gap between requests, drawn from an exponential
 # distribution whose mean (far above the latency) gives the offered rate. Independent random gaps make the
 # arrivals close to an open model's (Poisson); a fixed gap would keep the connections in step, sending waves that
-# queue behind each other (one build, two pairs of runs at 2 900/s: p50 5.3, 4.7 -> 2.2, 2.7 ms; p99 47.6, 31.2 -> 28.5, 25.7 ms).
+# queue behind each other (one build, two pairs of runs at 2 900/s: p50 5.3, 4.7 -> 2.2, 2.7 ms; p99 47.6, 31.2 ->
+# 28.5, 25.7 ms).
 # Still not a true open model: a stall longer than the gap holds requests back rather than showing as latency.
 # PACED_RATE offers that rate instead of half the maximum: the same load for both sides of an A/B.
 HALF=${PACED_RATE:-$(( ${A[0]} / 2 ))}

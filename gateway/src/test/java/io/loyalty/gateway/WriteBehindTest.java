@@ -201,6 +201,40 @@ class WriteBehindTest extends GatewayTest {
   }
 
   @Test
+  void anEntryFailingForAReasonNotItsOwnIsSetAsideOnceItMeetsEntriesThatCanBeWritten() throws Exception {
+    String program = gw.program(new JsonObject());
+    String till = gw.till(program);
+    String member = gw.member(till);
+    gw.awaitDrained();
+    double countedBefore = deadLettersCounted();
+    java.util.UUID refused = java.util.UUID.randomUUID();
+    try (Connection sql = gw.sql(); var st = sql.createStatement()) {
+      // PostgreSQL refuses this one entry with an error of no data or integrity class (P0001): alone, it is retried
+      st.execute("CREATE FUNCTION refuse_one() RETURNS trigger AS $$ BEGIN IF NEW.member_id = '" + refused
+          + "' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql");
+      st.execute("CREATE TRIGGER refuse_one BEFORE INSERT ON ledger FOR EACH ROW EXECUTE FUNCTION refuse_one()");
+    }
+    try {
+      gw.binaryRedis().xadd(Keys.stream(refused), Map.of("e", adjustment(refused, program, 7, "refused", 0)));
+      TestGateway.sleep(1500); // the worker meets it alone, fails, and keeps it for the next batch
+      for (int i = 0; i < 3; i++) {
+        gw.purchase(till, "after-refused-" + i, TestGateway.purchase(member, "R-" + i, 100_000, null));
+      }
+      gw.awaitDrained();
+      try (Connection sql = gw.sql()) {
+        assertThat(ledgerSums(sql, member)).containsExactly(150, 0, 0);
+      }
+      assertThat(deadLetterFor(refused)).isNotNull();
+      assertThat(deadLettersCounted() - countedBefore).isEqualTo(1);
+    } finally {
+      try (Connection sql = gw.sql(); var st = sql.createStatement()) {
+        st.execute("DROP TRIGGER refuse_one ON ledger");
+        st.execute("DROP FUNCTION refuse_one()");
+      }
+    }
+  }
+
+  @Test
   void deadLettersAreReplayedOnceTheCauseIsFixed() throws Exception {
     String program = gw.program(new JsonObject());
     String till = gw.till(program);

@@ -134,7 +134,7 @@ public final class Figures {
       UUID till = e.idempotencyTill() != null ? e.idempotencyTill() : sale == null ? null : sale.till();
       if (till != null) {
         long at = sale != null ? sale.at() : e.entries().get(e.entries().size() - 1).at();
-        long month = Visit.starts(at)[2];
+        long month = Visit.monthStart(at);
         tills.computeIfAbsent(List.of(e.programId(), month, till), k -> new long[1])[0]++;
       }
     }

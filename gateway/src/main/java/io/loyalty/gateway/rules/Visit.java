@@ -43,6 +43,11 @@ public record Visit(char period, long start, String store, int receipts, boolean
     return new long[] {start(0, day), start(1, day), start(2, day), start(3, day)};
   }
 
+  /** The first UTC day of the month of {@code epochMillis}. */
+  public static long monthStart(long epochMillis) {
+    return start(2, Math.floorDiv(epochMillis, Rules.DAY_MILLIS));
+  }
+
   /** The first UTC day of the period (index in {@link #PERIODS}) holding {@code epochDay}. */
   static long start(int period, long epochDay) {
     return switch (period) {

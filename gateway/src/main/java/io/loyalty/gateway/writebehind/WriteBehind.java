@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * last poll (every shard now and then), writes it in one transaction, and only then deletes the entries: an entry
  * still in a stream is one not yet written. Reads go through a consumer group without acknowledgement (NOACK), so
  * gateways share the work but Redis keeps no pending list: no per-entry bookkeeping, no XCLAIM per entry in the
- * append-only file, no XACK. A failed batch is kept and written again before anything new is read; entries a dead
+ * append-only file, no XACK. A failed batch is kept and written again with the next one; entries a dead
  * gateway had read but not written are found by the periodic sweep of every stream's oldest entries. Writing an
  * entry twice is harmless (every statement is idempotent). Deployed on a worker thread: parsing and packing a batch is
  * CPU work that must not hold up an event loop serving tills. It runs on wall-clock time (stream ids are Redis server
@@ -62,7 +62,8 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   private final DirtyShards dirty;
   /**
    * The entries of the batch in progress not yet deleted from their streams, but for those set aside as dead letters;
-   * after a failure (an outage of PostgreSQL or Redis), written again before anything new is read.
+   * after a failure, written again in the next batch, with new entries (so an entry that cannot be written meets
+   * entries that can, which is how it is told apart), at most a batch more per shard than it holds there.
    */
   private List<Entry> unwritten = List.of();
   private volatile boolean stopped;
@@ -148,8 +149,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
       return;
     }
     busy = true;
-    Future<Read> batch = unwritten.isEmpty() ? read() : Future.succeededFuture(new Read(unwritten, false));
-    batch.compose(read -> read.entries().isEmpty() ? Future.succeededFuture(read) : flush(read.entries()).map(read))
+    read().compose(read -> read.entries().isEmpty() ? Future.succeededFuture(read) : flush(read.entries()).map(read))
         .onComplete(done -> {
           busy = false;
           if (stopped) {
@@ -173,22 +173,30 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   }
 
   /**
-   * Reads up to one batch per shard of new entries (those no gateway of the group has read) and, when a sweep is due,
-   * the oldest entries of every stream: at the first poll all of them (this gateway's previous life may have read
-   * and not written them), later those older than the claim threshold (a dead gateway's). An entry read both ways is
-   * taken once.
+   * The entries a failed batch left unwritten, up to one batch per shard of new entries (those no gateway of the
+   * group has read) and, when a sweep is due, the oldest entries of every stream: at the first poll all of them (this
+   * gateway's previous life may have read and not written them), later those older than the claim threshold (a dead
+   * gateway's). An entry read twice is taken once.
    */
   private Future<Read> read() {
     long now = System.currentTimeMillis();
     boolean sweep = now - lastSweepMillis >= claimIdleMillis / 2;
     String sweepTo = lastSweepMillis == 0 ? "+" : String.valueOf(now - claimIdleMillis);
+    int[] toRead = sweep ? ALL_SHARDS : dirty.drain();
     if (sweep) {
       lastSweepMillis = now;
     }
-    int[] toRead = sweep ? ALL_SHARDS : dirty.drain();
+    int[] held = new int[Keys.SHARDS];
+    for (Entry entry : unwritten) {
+      held[entry.shard()]++;
+    }
     List<Future<List<StreamMessage<String, byte[]>>>> reads = new ArrayList<>();
     List<Integer> shards = new ArrayList<>();
     for (int shard : toRead) {
+      if (held[shard] >= batchSize) {
+        dirty.mark(shard); // a full retry there already: its new entries wait for the next batch
+        continue;
+      }
       XReadArgs.StreamOffset<String> from = XReadArgs.StreamOffset.lastConsumed(Keys.stream(shard));
       reads.add(redis.call(c -> c.xreadgroup(Consumer.from(GROUP, consumer),
           XReadArgs.Builder.count(batchSize).noack(true), from)));
@@ -203,6 +211,9 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     }
     return Future.all(reads).map(all -> {
       Map<String, Entry> batch = new LinkedHashMap<>();
+      for (Entry entry : unwritten) {
+        batch.put(entry.shard() + " " + entry.id(), entry);
+      }
       boolean backlog = false;
       for (int i = 0; i < reads.size(); i++) {
         if (reads.get(i).result().size() == batchSize) {
@@ -342,7 +353,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     });
   }
 
-  /** One read of every shard; {@code backlog} when some shard had more than a batch waiting. */
+  /** A batch to write; {@code backlog} when some shard had more than a batch waiting. */
   private record Read(List<Entry> entries, boolean backlog) {
   }
 
