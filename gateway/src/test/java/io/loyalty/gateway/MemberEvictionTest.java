@@ -35,6 +35,12 @@ class MemberEvictionTest {
       JsonObject idleView = gw.memberView(till, idle);
       // a change PostgreSQL has not got yet, as if still in the stream: the hot copy is ahead of the snapshot
       gw.putState(withSeq(gw.state(undrained), +1));
+      // keys that are not members, so a tick's walk (several SCAN calls) must go past them to find the member
+      Map<String, String> fillers = new java.util.HashMap<>();
+      for (int i = 0; i < 5_000; i++) {
+        fillers.put("lg:{" + (i % 256) + "}:i:filler-" + i, "x");
+      }
+      gw.redis().mset(fillers);
 
       for (int i = 0; gw.redis().exists(hash(idle)) == 1; i++) {
         assertThat(i).as("the idle member was not evicted").isLessThan(300);
