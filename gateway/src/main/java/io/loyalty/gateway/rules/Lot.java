@@ -10,7 +10,12 @@ package io.loyalty.gateway.rules;
 public record Lot(long id, long points, long remaining, long activateAt, long expireAt) {
   public static final long NEVER = Long.MAX_VALUE;
 
+  /**
+   * The lot holding {@code value} points; its size grows to hold them if it must. Points given back can exceed the
+   * size a lot came back with: a refund recreates a lot as big as it was when a redemption took from it, before
+   * later accruals joined it, and a void then returns a hold taken from the bigger lot.
+   */
   Lot withRemaining(long value) {
-    return new Lot(id, points, value, activateAt, expireAt);
+    return new Lot(id, Math.max(points, value), value, activateAt, expireAt);
   }
 }

@@ -548,12 +548,8 @@ public final class Rules {
         } else {
           Lot existing = findLot(availableLots, t.lotId());
           if (existing != null) {
-            // the lot may have come back smaller than it was when these points left it (a refund restores it as
-            // big as it was when a redemption took from it, before later accruals joined it)
             availableLots.remove(existing);
-            long remaining = existing.remaining() + amount;
-            lot = new Lot(existing.id(), Math.max(Math.max(existing.points(), t.lotPoints()), remaining), remaining,
-                existing.activateAt(), existing.expireAt());
+            lot = existing.withRemaining(existing.remaining() + amount);
           } else {
             lot = new Lot(t.lotId(), Math.max(t.lotPoints(), amount), amount, t.activateAt(), t.expireAt());
           }
