@@ -35,7 +35,11 @@ public final class ApiVerticle extends VerticleBase {
         .setPort(config.httpPort())
         .setHost(config.httpHost())
         .setTcpNoDelay(true)
-        .setIdleTimeout(60);
+        .setIdleTimeout(60)
+        // the gateway serves no WebSockets: without these, every connection's pipeline has no WebSocket
+        // extension handler for each request and answer to pass through
+        .setPerFrameWebSocketCompressionSupported(false)
+        .setPerMessageWebSocketCompressionSupported(false);
     if (config.tlsCertPath() != null) {
       options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions().setCertPath(config.tlsCertPath())
           .setKeyPath(config.tlsKeyPath()));

@@ -17,6 +17,7 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.metrics.CommandLatencyRecorder;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.EventLoopGroupProvider;
@@ -83,7 +84,10 @@ public final class Redis {
         .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
         .socketOptions(socket)
         .build();
-    ClientResources shared = DefaultClientResources.create();
+    // Lettuce times every command into histograms of its own whenever LatencyUtils is on the class path (Micrometer
+    // brings it); nothing reads them, and recording cost ~0.6 µs of the JVM's CPU per purchase (BENCHMARKS.md)
+    ClientResources shared = DefaultClientResources.builder()
+        .commandLatencyRecorder(CommandLatencyRecorder.disabled()).build();
     List<Lane> lanes = new ArrayList<>();
     try {
       for (EventExecutor executor : ((VertxInternal) vertx).nettyEventLoopGroup()) {
