@@ -36,8 +36,8 @@ public final class ApiVerticle extends VerticleBase {
         .setHost(config.httpHost())
         .setTcpNoDelay(true)
         .setIdleTimeout(60)
-        // the gateway serves no WebSockets: without these, every connection's pipeline has no WebSocket
-        // extension handler for each request and answer to pass through
+        // the gateway serves no WebSocket; with either compression supported, Vert.x puts a WebSocket extension
+        // handler in every connection's pipeline, and each request and answer passes through it
         .setPerFrameWebSocketCompressionSupported(false)
         .setPerMessageWebSocketCompressionSupported(false);
     if (config.tlsCertPath() != null) {
