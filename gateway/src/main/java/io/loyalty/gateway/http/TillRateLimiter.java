@@ -20,8 +20,9 @@ public final class TillRateLimiter {
   private final ProgramRegistry programs;
   private final long perSecond;
   private final long burst;
+  /** Upkeep on the reading event loop, as for {@code MemberStore}'s states. */
   private final Cache<UUID, Bucket> buckets = Caffeine.newBuilder().maximumSize(MAX_TILLS)
-      .expireAfterAccess(Duration.ofMinutes(10)).build();
+      .expireAfterAccess(Duration.ofMinutes(10)).executor(Runnable::run).build();
 
   public TillRateLimiter(ProgramRegistry programs, long perSecond, long burst) {
     this.programs = programs;

@@ -51,7 +51,9 @@ public final class Members {
   private final Redis redis;
   private final MemberStore store;
   private final Clock clock;
-  private final Cache<String, UUID> ids = Caffeine.newBuilder().maximumSize(MAX_CACHED_IDS).build();
+  /** Upkeep on the reading event loop, as for {@code MemberStore}'s states. */
+  private final Cache<String, UUID> ids = Caffeine.newBuilder().maximumSize(MAX_CACHED_IDS).executor(Runnable::run)
+      .build();
 
   public Members(Pool pool, Redis redis, MemberStore store, Clock clock) {
     this.pool = pool;

@@ -42,8 +42,9 @@ public final class Transactions {
   private final Vertx vertx;
   private final Pool pool;
   private final Redis redis;
-  /** Transaction to member: never changes, so it never goes stale. */
-  private final Cache<UUID, UUID> owners = Caffeine.newBuilder().maximumSize(MAX_CACHED).build();
+  /** Transaction to member: never changes, so it never goes stale. Upkeep as for {@code MemberStore}'s states. */
+  private final Cache<UUID, UUID> owners = Caffeine.newBuilder().maximumSize(MAX_CACHED).executor(Runnable::run)
+      .build();
 
   public Transactions(Vertx vertx, Pool pool, Redis redis) {
     this.vertx = vertx;
