@@ -76,7 +76,7 @@ public final class MemberStore {
   private final byte[] idempotencyTtl;
   private final byte[] maxStreamEntries;
   // Caffeine's upkeep runs on the thread that reads (an event loop), in small bounded steps, instead of waking a
-  // common-pool thread every few reads (~3 µs of JVM CPU per purchase, BENCHMARKS.md).
+  // common-pool thread every few reads (~2 µs of JVM CPU per purchase, BENCHMARKS.md).
   private final Cache<UUID, MemberState> states = Caffeine.newBuilder().maximumWeight(MAX_CACHED_STATE_BYTES)
       .weigher((UUID id, MemberState state) -> heapBytes(state)).executor(Runnable::run).build();
   private final KeyedQueue<UUID> queue = new KeyedQueue<>();
