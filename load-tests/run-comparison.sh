@@ -6,7 +6,8 @@
 #      the write-behind drain into PostgreSQL counted in the time; then again with appendfsync everysec.
 #   3. p99 at an offered rate of half the gateway's maximum (paced by wrk with random gaps: see step 3).
 #   4. The floor of the design (full runs only): benchmarks' Floor, a Vert.x server on the same Redis that stores
-#      each body with one SET and sends a fixed answer (no rules, no PostgreSQL), under the same wrk load.
+#      each body with one SET and sends a fixed answer (no rules, no PostgreSQL), under the same wrk load; then
+#      under step 3's paced load (its p99 bounds what any gateway on these parts could reach at that rate).
 # For each: durable purchases/s, p50/p99, box CPU µs per purchase (every process, load generator included, from
 # /proc/stat) and CPU µs per purchase of each process (from /proc/<pid>/stat), and their ratios. Then Redis
 # memory per member and per idempotency key (MEMORY USAGE over a sample). Writes the table into BENCHMARKS.md.
@@ -289,6 +290,10 @@ wait_ready floor
 FLOOR=1 gateway_run always 10 >/dev/null
 FLOOR=1 gateway_run always "$RUN_SECONDS"
 F=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX")
+# The floor paced like step 3 (same offered rate, connections and gaps): the least latency any gateway on these
+# parts could show at the gateway's half rate, on this box today.
+FLOOR=1 gateway_run always "$RUN_SECONDS" "$WORK/paced.lua" "$OPEN_CONNECTIONS"
+FLOOR_OPEN_RATE=$GW_RATE FLOOR_OPEN_P50=$GW_P50 FLOOR_OPEN_P99=$GW_P99 FLOOR_OPEN_KO=$((GW_NON2XX + GW_SOCKERR))
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 TABLE="$WORK/table"
@@ -316,6 +321,8 @@ gateway on Vert.x, Lettuce and an always-fsyncing Redis could reach on this box 
 Non-2xx answers: ${A[8]} (always), ${E[8]} (everysec), ${F[8]} (floor).
 At half the maximum, appendfsync always (~${HALF}/s offered, paced by wrk: $OPEN_CONNECTIONS connections, one request
 per $GAP_MS ms each on average, at random; served ${OPEN_RATE}/s): p50 ${OPEN_P50} ms, p99 ${OPEN_P99} ms, ${OPEN_KO} failed.
+The floor under the same paced load (served ${FLOOR_OPEN_RATE}/s): p50 ${FLOOR_OPEN_P50} ms, p99 ${FLOOR_OPEN_P99} ms,
+${FLOOR_OPEN_KO} failed: the least p99 any gateway on these parts could show at that rate on this box today.
 Redis memory: ${MEM_MEMBER} bytes per member (sample of $LOTS members after ~$PURCHASES_PER_MEMBER purchases each),
 ${MEM_KEY} bytes per idempotency key.
 <!-- comparison:end -->
