@@ -11,7 +11,8 @@
 --       6 write-behind event, all but its end: the script appends the new state and the record to it
 --       7 most entries the stream may hold (past it new work waits; replays are answered)
 --       then three per extra key: op, a, b: 'SET' value ttl_seconds | 'ZADD' score member | 'ZREM' '' member
--- Returns {'OK'} | {'REPLAY', stored record} | {'CONFLICT', current state, or nil when not loaded} | {'BACKLOG'}
+-- Returns {'OK', the write-behind entry's id (none when nothing changed)} | {'REPLAY', stored record}
+--       | {'CONFLICT', current state, or nil when not loaded} | {'BACKLOG'}
 if ARGV[3] ~= 'none' then
   local stored = redis.call('GET', KEYS[2])
   if stored then return { 'REPLAY', stored } end
@@ -20,9 +21,10 @@ if ARGV[2] ~= '' and redis.call('XLEN', KEYS[3]) >= tonumber(ARGV[7]) then retur
 if redis.call('GETRANGE', KEYS[1], 0, 7) ~= ARGV[1] then
   return { 'CONFLICT', redis.call('GET', KEYS[1]) }
 end
+local id
 if ARGV[2] ~= '' then
   redis.call('SET', KEYS[1], ARGV[2])
-  redis.call('XADD', KEYS[3], '*', 'e', ARGV[6] .. ARGV[2] .. ARGV[4])
+  id = redis.call('XADD', KEYS[3], '*', 'e', ARGV[6] .. ARGV[2] .. ARGV[4])
 end
 if ARGV[3] == 'store' then redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5]) end
 for i = 4, #KEYS do
@@ -35,4 +37,4 @@ for i = 4, #KEYS do
     redis.call('ZREM', KEYS[i], b)
   end
 end
-return { 'OK' }
+return { 'OK', id }

@@ -9,7 +9,7 @@ import io.loyalty.gateway.program.Till;
 import io.loyalty.gateway.purchase.Purchases;
 import io.loyalty.gateway.store.Database;
 import io.loyalty.gateway.store.Redis;
-import io.loyalty.gateway.writebehind.DirtyShards;
+import io.loyalty.gateway.writebehind.Handoff;
 import io.loyalty.gateway.writebehind.WriteBehind;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -82,8 +82,8 @@ public class PurchasePathBenchmark {
             .add(new JsonObject().put("name", "Gold").put("min_spend_minor", 5_000_000).put("accrual_rate_bp", 700))));
     await(programs.put(program));
     till = programs.till(await(programs.issueTillKey(program.id(), "bench", "till-1")));
-    DirtyShards dirty = new DirtyShards();
-    MemberStore store = new MemberStore(redis, pool, dirty, clock, 172_800, 10_000_000, registry);
+    Handoff handoff = new Handoff(500);
+    MemberStore store = new MemberStore(redis, pool, handoff, clock, 172_800, 10_000_000, registry);
     Members memberStore = new Members(pool, redis, store, clock);
     purchases = new Purchases(programs, memberStore, store, clock, new InFlight());
     SplittableRandom random = new SplittableRandom(11);
@@ -98,7 +98,7 @@ public class PurchasePathBenchmark {
     for (int i = 0; i < BODIES; i++) {
       bodies[i] = Receipts.purchase(random, ids[picks[i]], 10, i % 3 == 0 ? "max" : null);
     }
-    writeBehind = new WriteBehind(redis, pool, dirty, registry, 500, 20, 30_000, java.time.Clock.systemUTC());
+    writeBehind = new WriteBehind(redis, pool, handoff, registry, 500, 20, 30_000, java.time.Clock.systemUTC());
     await(vertx.deployVerticle(writeBehind,
         new io.vertx.core.DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER)));
   }

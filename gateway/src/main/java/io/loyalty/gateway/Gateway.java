@@ -26,7 +26,7 @@ import io.loyalty.gateway.purchase.Purchases;
 import io.loyalty.gateway.refund.Refunds;
 import io.loyalty.gateway.store.Database;
 import io.loyalty.gateway.store.Redis;
-import io.loyalty.gateway.writebehind.DirtyShards;
+import io.loyalty.gateway.writebehind.Handoff;
 import io.loyalty.gateway.writebehind.WriteBehind;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -107,8 +107,8 @@ public final class Gateway {
     }).compose(redis -> {
       Pool pool = Database.pool(vertx, config.databaseUrl(), config.databasePoolSize());
       ProgramRegistry programs = new ProgramRegistry(pool, clock);
-      DirtyShards dirty = new DirtyShards();
-      MemberStore store = new MemberStore(redis, pool, dirty, clock, config.idempotencyTtlSeconds(),
+      Handoff handoff = new Handoff(config.writeBehindBatchSize());
+      MemberStore store = new MemberStore(redis, pool, handoff, clock, config.idempotencyTtlSeconds(),
           config.writeBehindMaxBacklogEntries(), registry);
       Members members = new Members(pool, redis, store, clock);
       Transactions transactions = new Transactions(vertx, pool, redis);
@@ -125,7 +125,7 @@ public final class Gateway {
           refunds,
           new Batches(programs, purchases, refunds, clock),
           new WebhookRoutes(programs, adminTokenHash, pool, clock));
-      WriteBehind writeBehind = new WriteBehind(redis, pool, dirty, registry, config.writeBehindBatchSize(),
+      WriteBehind writeBehind = new WriteBehind(redis, pool, handoff, registry, config.writeBehindBatchSize(),
           config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis(), clock);
       RequestMeter meter = Api.meter(handlers, registry);
       LiabilityGauges liability = new LiabilityGauges(pool, programs, registry);

@@ -17,8 +17,8 @@ import io.loyalty.gateway.rules.Transaction;
 import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.store.Redis;
 import io.loyalty.gateway.store.Script;
-import io.loyalty.gateway.writebehind.DirtyShards;
 import io.loyalty.gateway.writebehind.Event;
+import io.loyalty.gateway.writebehind.Handoff;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -80,17 +80,17 @@ public final class MemberStore {
   private final Cache<UUID, MemberState> states = Caffeine.newBuilder().maximumWeight(MAX_CACHED_STATE_BYTES)
       .weigher((UUID id, MemberState state) -> heapBytes(state)).executor(Runnable::run).build();
   private final KeyedQueue<UUID> queue = new KeyedQueue<>();
-  private final DirtyShards dirty;
+  private final Handoff handoff;
   private final MeterRegistry registry;
   /** Per program, per ledger kind: points moved. */
   private final Map<String, Map<String, Counter>> moved = new ConcurrentHashMap<>();
 
   /** @param maxBacklogEntries past this many write-behind entries waiting (in all), new changes get 503 */
-  public MemberStore(Redis redis, Pool pool, DirtyShards dirty, Clock clock, long idempotencyTtlSeconds,
+  public MemberStore(Redis redis, Pool pool, Handoff handoff, Clock clock, long idempotencyTtlSeconds,
       long maxBacklogEntries, MeterRegistry registry) {
     this.redis = redis;
     this.registry = registry;
-    this.dirty = dirty;
+    this.handoff = handoff;
     this.pool = pool;
     this.clock = clock;
     this.idempotencyTtlSeconds = idempotencyTtlSeconds;
@@ -165,12 +165,11 @@ public final class MemberStore {
         return Future.failedFuture(notFound(member));
       }
       return decide.apply(state).compose(decision -> commit(state, decision, request).compose(reply -> {
-        String status = new String((byte[]) reply.get(0), StandardCharsets.US_ASCII);
+        String status = status(reply);
         switch (status) {
           case "OK":
             states.put(member, decision.state());
             if (decision.changed()) {
-              dirty.mark(Keys.shard(member)); // its stream has an entry for the write-behind to read
               count(programId, decision.entries());
             }
             return Future.succeededFuture(new Outcome(decision, null));
@@ -205,20 +204,14 @@ public final class MemberStore {
     keys.add(Keys.member(member));
     keys.add(idempotencyKey);
     keys.add(Keys.stream(shard));
-    byte[] state = NONE;
-    byte[] event = NONE;
-    byte[] record = NONE;
     byte[] mode = request == null ? MODE_NONE : d.answer() == null ? MODE_CHECK : MODE_STORE;
-    if (d.answer() != null && request != null) {
-      record = AnswerCodec.encode(request.fingerprint(), d.answer());
-    }
-    if (d.changed()) {
-      state = StateCodec.encode(d.state());
-      boolean stored = record != NONE; // refusals are not stored: their retry is decided afresh
-      // the script appends the state and the record, which it has already
-      event = Event.head(before, d, state.length, stored ? request.till() : null, stored ? request.key() : null,
-          record.length);
-    }
+    // refusals are not stored: their retry is decided afresh
+    byte[] record = d.answer() != null && request != null ? AnswerCodec.encode(request.fingerprint(), d.answer()) : NONE;
+    byte[] state = d.changed() ? StateCodec.encode(d.state()) : NONE;
+    boolean stored = record != NONE;
+    // the script appends the state and the record, which it has already
+    byte[] event = d.changed() ? Event.head(before, d, state.length, stored ? request.till() : null,
+        stored ? request.key() : null, record.length) : NONE;
     List<byte[]> args = new ArrayList<>(13);
     Collections.addAll(args, StateCodec.version(before.seq()), state, mode, record, idempotencyTtl, event,
         maxStreamEntries);
@@ -239,7 +232,22 @@ public final class MemberStore {
       args.addAll(holdAfter == Lot.NEVER ? List.of(ZREM, NONE, bytes(member.toString()))
           : List.of(ZADD, bytes(Long.toString(holdAfter)), bytes(member.toString())));
     }
-    return redis.run(Script.COMMIT, keys.toArray(String[]::new), args.toArray(byte[][]::new));
+    return redis.run(Script.COMMIT, keys.toArray(String[]::new), args.toArray(byte[][]::new)).andThen(reply -> {
+      if (reply.succeeded() && status(reply.result()).equals("OK")) {
+        if (d.changed()) {
+          handoff.committed(shard, new String((byte[]) reply.result().get(1), StandardCharsets.US_ASCII), event,
+              state, record);
+        }
+      } else {
+        // the outcome is unknown (a timeout), or an earlier commit answered for this one (a replay) or changed the
+        // member (a conflict): that commit's entry may be in the stream, never handed over
+        handoff.mark(shard);
+      }
+    });
+  }
+
+  private static String status(List<Object> reply) {
+    return new String((byte[]) reply.get(0), StandardCharsets.US_ASCII);
   }
 
   /** Loads a member missing from Redis from PostgreSQL (with its recent idempotency records); 404 if unknown. */

@@ -27,9 +27,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drains the shard streams into PostgreSQL. Each poll reads a batch from the shards this gateway wrote to since the
- * last poll (every shard now and then), writes it in one transaction, and only then deletes the entries: an entry
- * still in a stream is one not yet written. Reads go through a consumer group without acknowledgement (NOACK), so
+ * Drains the shard streams into PostgreSQL. Each poll takes a batch of the entries this gateway's commits handed
+ * over ({@link Handoff}), reads the streams of the shards it marked (every shard now and then), writes the batch in
+ * one transaction, and only then deletes the entries from their streams: an entry still in a stream is one not yet
+ * written. Reads go through a consumer group without acknowledgement (NOACK), so
  * gateways share the work but Redis keeps no pending list: no per-entry bookkeeping, no XCLAIM per entry in the
  * append-only file, no XACK. A failed batch is kept and written again with the next one; entries a dead
  * gateway had read but not written are found by the periodic sweep of every stream's oldest entries. Writing an
@@ -59,13 +60,13 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   private final Counter deadLetters;
   private final Timer batchTimer;
   private static final int[] ALL_SHARDS = java.util.stream.IntStream.range(0, Keys.SHARDS).toArray();
-  private final DirtyShards dirty;
+  private final Handoff handoff;
   /**
    * The entries of the batch in progress not yet deleted from their streams, but for those set aside as dead letters;
    * after a failure, written again in the next batch, with new entries (so an entry that cannot be written meets
    * entries that can, which is how it is told apart), at most a batch more per shard than it holds there.
    */
-  private List<Entry> unwritten = List.of();
+  private List<StreamEntry> unwritten = List.of();
   private volatile boolean stopped;
   /** True while a poll (read, write, delete) is under way; only touched on this worker's context. */
   private boolean busy;
@@ -76,11 +77,11 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   /** Dates the webhook deliveries of the events a batch writes. */
   private final java.time.Clock clock;
 
-  public WriteBehind(Redis redis, Pool pool, DirtyShards dirty, MeterRegistry registry, int batchSize,
+  public WriteBehind(Redis redis, Pool pool, Handoff handoff, MeterRegistry registry, int batchSize,
       long pollMillis, long claimIdleMillis, java.time.Clock clock) {
     this.redis = redis;
     this.clock = clock;
-    this.dirty = dirty;
+    this.handoff = handoff;
     this.pool = pool;
     this.batchSize = batchSize;
     this.pollMillis = pollMillis;
@@ -133,18 +134,22 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     return Future.all(groups).mapEmpty();
   }
 
-  /** Lets the batch in progress be written and deleted; what waits behind it stays in Redis. */
+  /**
+   * Lets the batch in progress be written and deleted, then the entries still handed over (the gateway stops its
+   * requests first, so they are a bounded few), until a batch fails; what is left stays in Redis for a sweep.
+   */
   @Override
   public Future<?> stop() {
     stopped = true;
-    if (!busy) {
-      idle.tryComplete();
-    }
+    poll();
     return idle.future();
   }
 
   private void poll() {
-    if (stopped) {
+    if (busy) {
+      return; // the batch in progress polls again when it is done
+    }
+    if (stopped && !handoff.holding()) {
       idle.tryComplete();
       return;
     }
@@ -153,7 +158,11 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
         .onComplete(done -> {
           busy = false;
           if (stopped) {
-            idle.tryComplete();
+            if (done.succeeded()) {
+              poll();
+            } else {
+              idle.tryComplete();
+            }
             return;
           }
           if (done.failed()) {
@@ -166,35 +175,37 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
             vertx.runOnContext(v -> poll());
           } else {
             // caught up: wait, so the next batch gathers a poll interval's worth of entries instead of a few
-            // (every batch costs a read per shard and a PostgreSQL transaction, whatever its size)
+            // (every batch costs a PostgreSQL transaction and a delete per shard, whatever its size)
             vertx.setTimer(pollMillis, id -> poll());
           }
         });
   }
 
   /**
-   * The entries a failed batch left unwritten, up to one batch per shard of new entries (those no gateway of the
-   * group has read) and, when a sweep is due, the oldest entries of every stream: at the first poll all of them (this
-   * gateway's previous life may have read and not written them), later those older than the claim threshold (a dead
-   * gateway's). An entry read twice is taken once.
+   * The entries a failed batch left unwritten, up to a batch of those handed over (none while a batch's worth is
+   * unwritten), up to one batch per marked shard of new entries (those no gateway of the group has read) and, when a
+   * sweep is due, the oldest entries of every stream: at the first poll all of them (this gateway's previous life may
+   * have read and not written them), later those older than the claim threshold (a dead gateway's). An entry read
+   * twice is taken once.
    */
   private Future<Read> read() {
     long now = System.currentTimeMillis();
     boolean sweep = now - lastSweepMillis >= claimIdleMillis / 2;
     String sweepTo = lastSweepMillis == 0 ? "+" : String.valueOf(now - claimIdleMillis);
-    int[] toRead = sweep ? ALL_SHARDS : dirty.drain();
+    int[] toRead = sweep ? ALL_SHARDS : handoff.drain();
     if (sweep) {
       lastSweepMillis = now;
     }
     int[] held = new int[Keys.SHARDS];
-    for (Entry entry : unwritten) {
+    for (StreamEntry entry : unwritten) {
       held[entry.shard()]++;
     }
+    List<StreamEntry> handed = handoff.take(unwritten.size() < batchSize ? batchSize : 0);
     List<Future<List<StreamMessage<String, byte[]>>>> reads = new ArrayList<>();
     List<Integer> shards = new ArrayList<>();
     for (int shard : toRead) {
       if (held[shard] >= batchSize) {
-        dirty.mark(shard); // a full retry there already: its new entries wait for the next batch
+        handoff.mark(shard); // a full retry there already: its new entries wait for the next batch
         continue;
       }
       XReadArgs.StreamOffset<String> from = XReadArgs.StreamOffset.lastConsumed(Keys.stream(shard));
@@ -210,28 +221,31 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
       }
     }
     return Future.all(reads).map(all -> {
-      Map<String, Entry> batch = new LinkedHashMap<>();
-      for (Entry entry : unwritten) {
+      Map<String, StreamEntry> batch = new LinkedHashMap<>();
+      for (StreamEntry entry : unwritten) {
         batch.put(entry.shard() + " " + entry.id(), entry);
       }
-      boolean backlog = false;
+      for (StreamEntry entry : handed) {
+        batch.putIfAbsent(entry.shard() + " " + entry.id(), entry);
+      }
+      boolean backlog = handoff.holding();
       for (int i = 0; i < reads.size(); i++) {
         if (reads.get(i).result().size() == batchSize) {
           backlog = true;
-          dirty.mark(shards.get(i)); // more waits there
+          handoff.mark(shards.get(i)); // more waits there
         }
         for (StreamMessage<String, byte[]> message : reads.get(i).result()) {
           // an entry without a body (written by something else) fails to decode and is set aside like any other
           byte[] body = message.getBody() == null ? null : message.getBody().get("e");
           batch.putIfAbsent(shards.get(i) + " " + message.getId(),
-              new Entry(shards.get(i), message.getId(), body == null ? new byte[0] : body));
+              new StreamEntry(shards.get(i), message.getId(), body == null ? new byte[0] : body));
         }
       }
       return new Read(List.copyOf(batch.values()), backlog);
     });
   }
 
-  private Future<Integer> flush(List<Entry> batch) {
+  private Future<Integer> flush(List<StreamEntry> batch) {
     long started = System.nanoTime();
     unwritten = batch;
     return write(batch)
@@ -244,10 +258,10 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
         });
   }
 
-  private Future<Void> write(List<Entry> entries) {
+  private Future<Void> write(List<StreamEntry> entries) {
     List<Event> events;
     try {
-      events = entries.stream().map(Entry::body).map(Event::decode).toList();
+      events = entries.stream().map(StreamEntry::body).map(Event::decode).toList();
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -262,10 +276,10 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
    * same batch were written. Otherwise (the cause is PostgreSQL's state: a missing table, a permission) the batch
    * fails and is retried.
    */
-  private Future<Void> isolate(List<Entry> batch, Throwable cause) {
-    Map<Entry, Throwable> failed = new LinkedHashMap<>();
+  private Future<Void> isolate(List<StreamEntry> batch, Throwable cause) {
+    Map<StreamEntry, Throwable> failed = new LinkedHashMap<>();
     Future<Void> chain = Future.succeededFuture();
-    for (Entry entry : batch) {
+    for (StreamEntry entry : batch) {
       chain = chain.compose(v -> write(List.of(entry)).recover(e -> {
         if (StoreErrors.isOutage(e)) {
           return Future.failedFuture(e);
@@ -276,7 +290,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     }
     return chain.compose(v -> {
       boolean othersWritten = failed.size() < batch.size();
-      List<Entry> aside = new ArrayList<>();
+      List<StreamEntry> aside = new ArrayList<>();
       List<Future<?>> moved = new ArrayList<>();
       failed.forEach((entry, error) -> {
         if (!othersWritten && !ownFault(error)) {
@@ -306,9 +320,9 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   }
 
   /** Deletes the batch's entries from their streams, one XDEL per shard. */
-  private Future<Void> delete(List<Entry> batch) {
+  private Future<Void> delete(List<StreamEntry> batch) {
     Map<Integer, List<String>> byShard = new LinkedHashMap<>();
-    for (Entry entry : batch) {
+    for (StreamEntry entry : batch) {
       byShard.computeIfAbsent(entry.shard(), shard -> new ArrayList<>()).add(entry.id());
     }
     List<Future<?>> calls = new ArrayList<>();
@@ -354,11 +368,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   }
 
   /** A batch to write; {@code backlog} when some shard had more than a batch waiting. */
-  private record Read(List<Entry> entries, boolean backlog) {
-  }
-
-  /** A stream entry. */
-  private record Entry(int shard, String id, byte[] body) {
+  private record Read(List<StreamEntry> entries, boolean backlog) {
   }
 
   private static byte[] bytes(String text) {

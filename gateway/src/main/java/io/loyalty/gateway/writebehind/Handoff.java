@@ -1,0 +1,79 @@
+package io.loyalty.gateway.writebehind;
+
+import io.loyalty.gateway.store.Keys;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+/**
+ * What this gateway committed that its write-behind worker has not taken yet. A commit's stream entry is handed
+ * over as it was written (its id, as Redis named it, and its bytes), so the worker need not read it back from
+ * Redis; while the worker is behind by more than {@link #BATCHES} batches, or when a commit's outcome is not known
+ * (a timeout, a replay, a conflict), only its shard is marked, and the worker reads that stream. Entries other
+ * gateways left behind are found by the worker's periodic sweep of every stream. An entry held here is still in
+ * its stream, so nothing is lost with this memory.
+ */
+public final class Handoff {
+  /** Batches' worth of entries held for the worker, at most (~300 KB a batch of 500). */
+  static final int BATCHES = 4;
+  private final AtomicIntegerArray marked = new AtomicIntegerArray(Keys.SHARDS);
+  private final BlockingQueue<StreamEntry> entries;
+
+  /** @param batchSize the entries the worker takes at a time */
+  public Handoff(int batchSize) {
+    entries = new ArrayBlockingQueue<>(BATCHES * batchSize);
+  }
+
+  /**
+   * A committed entry of {@code shard}'s stream, with id {@code id}: the script wrote {@code parts} one after the
+   * other.
+   */
+  public void committed(int shard, String id, byte[]... parts) {
+    int length = 0;
+    for (byte[] part : parts) {
+      length += part.length;
+    }
+    byte[] body = new byte[length];
+    int at = 0;
+    for (byte[] part : parts) {
+      System.arraycopy(part, 0, body, at, part.length);
+      at += part.length;
+    }
+    if (!entries.offer(new StreamEntry(shard, id, body))) {
+      mark(shard);
+    }
+  }
+
+  /** The worker is to read {@code shard}'s stream: it may hold an entry this gateway was not handed. */
+  public void mark(int shard) {
+    if (marked.get(shard) == 0) {
+      marked.set(shard, 1);
+    }
+  }
+
+  /** Up to {@code max} of the entries handed over, oldest first, no longer held. */
+  List<StreamEntry> take(int max) {
+    List<StreamEntry> taken = new ArrayList<>(Math.min(max, entries.size()));
+    entries.drainTo(taken, max);
+    return taken;
+  }
+
+  /** True while entries are held. */
+  boolean holding() {
+    return !entries.isEmpty();
+  }
+
+  /** The shards marked since the last call, unmarked. */
+  int[] drain() {
+    int[] found = new int[Keys.SHARDS];
+    int n = 0;
+    for (int shard = 0; shard < Keys.SHARDS; shard++) {
+      if (marked.get(shard) != 0 && marked.getAndSet(shard, 0) != 0) {
+        found[n++] = shard;
+      }
+    }
+    return java.util.Arrays.copyOf(found, n);
+  }
+}
