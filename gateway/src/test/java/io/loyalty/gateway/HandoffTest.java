@@ -79,7 +79,7 @@ class HandoffTest {
   @Test
   void whileTheWorkerIsBehindBeyondWhatIsHeldTheStreamsAreReadAndNothingIsLost() throws Exception {
     Map<String, String> env = new HashMap<>(NO_SWEEP);
-    env.put("WRITE_BEHIND_BATCH_SIZE", "2"); // four batches held: 8 entries
+    env.put("WRITE_BEHIND_BATCH_SIZE", "2"); // eight batches held: 16 entries
     try (TestGateway gw = TestGateway.start(env)) {
       Map<String, String> tillByMember = members(gw, 20);
       gw.awaitDrained();
@@ -87,7 +87,7 @@ class HandoffTest {
       List<String> members = new ArrayList<>(tillByMember.keySet());
       try (Connection lock = gw.sql()) {
         lock.setAutoCommit(false);
-        // the worker's first batch waits for this lock; the tills go on (the hand-over holds 4 batches of 2)
+        // the worker's first batch waits for this lock; the tills go on (the hand-over holds 8 batches of 2)
         lock.createStatement().execute("LOCK TABLE ledger IN EXCLUSIVE MODE");
         List<CompletableFuture<Response>> calls = new ArrayList<>();
         for (int i = 0; i < 100; i++) {

@@ -16,8 +16,12 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * its stream, so nothing is lost with this memory.
  */
 public final class Handoff {
-  /** Batches' worth of entries held for the worker, at most (~300 KB a batch of 500). */
-  static final int BATCHES = 4;
+  /**
+   * Batches' worth of entries held for the worker, at most (~300 KB a batch of 500), all taken at once: at
+   * saturation on the benchmark box a poll finds about a thousand (BENCHMARKS.md), and a larger batch costs less per
+   * entry (one delete per shard, one PostgreSQL transaction).
+   */
+  static final int BATCHES = 8;
   private final AtomicIntegerArray marked = new AtomicIntegerArray(Keys.SHARDS);
   private final BlockingQueue<StreamEntry> entries;
 

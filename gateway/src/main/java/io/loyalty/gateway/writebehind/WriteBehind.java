@@ -182,8 +182,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   }
 
   /**
-   * The entries a failed batch left unwritten, up to a batch of those handed over (none while a batch's worth is
-   * unwritten), up to one batch per marked shard of new entries (those no gateway of the group has read) and, when a
+   * The entries a failed batch left unwritten, those handed over (none while a batch's worth is unwritten), up to one batch per marked shard of new entries (those no gateway of the group has read) and, when a
    * sweep is due, the oldest entries of every stream: at the first poll all of them (this gateway's previous life may
    * have read and not written them), later those older than the claim threshold (a dead gateway's). An entry read
    * twice is taken once.
@@ -200,7 +199,8 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
     for (StreamEntry entry : unwritten) {
       held[entry.shard()]++;
     }
-    List<StreamEntry> handed = handoff.take(unwritten.size() < batchSize ? batchSize : 0);
+    int handOver = Handoff.BATCHES * batchSize;
+    List<StreamEntry> handed = handoff.take(unwritten.size() < batchSize ? handOver : 0);
     List<Future<List<StreamMessage<String, byte[]>>>> reads = new ArrayList<>();
     List<Integer> shards = new ArrayList<>();
     for (int shard : toRead) {
@@ -228,7 +228,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
       for (StreamEntry entry : handed) {
         batch.putIfAbsent(entry.shard() + " " + entry.id(), entry);
       }
-      boolean backlog = handoff.holding();
+      boolean backlog = handed.size() == handOver; // it was full
       for (int i = 0; i < reads.size(); i++) {
         if (reads.get(i).result().size() == batchSize) {
           backlog = true;
