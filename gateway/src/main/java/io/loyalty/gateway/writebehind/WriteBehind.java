@@ -27,8 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drains the shard streams into PostgreSQL. Each poll takes a batch of the entries this gateway's commits handed
- * over ({@link Handoff}), reads the streams of the shards it marked (every shard now and then), writes the batch in
+ * Drains the shard streams into PostgreSQL. Each poll takes the entries this gateway's commits handed over
+ * ({@link Handoff}), reads the streams of the shards it marked (every shard now and then), writes the batch in
  * one transaction, and only then deletes the entries from their streams: an entry still in a stream is one not yet
  * written. Reads go through a consumer group without acknowledgement (NOACK), so
  * gateways share the work but Redis keeps no pending list: no per-entry bookkeeping, no XCLAIM per entry in the
@@ -64,7 +64,8 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   /**
    * The entries of the batch in progress not yet deleted from their streams, but for those set aside as dead letters;
    * after a failure, written again in the next batch, with new entries (so an entry that cannot be written meets
-   * entries that can, which is how it is told apart), at most a batch more per shard than it holds there.
+   * entries that can, which is how it is told apart): at most a batch more per shard than it holds there, and new
+   * entries handed over only while it holds less than a batch.
    */
   private List<StreamEntry> unwritten = List.of();
   private volatile boolean stopped;
