@@ -82,7 +82,7 @@ public class PurchasePathBenchmark {
             .add(new JsonObject().put("name", "Gold").put("min_spend_minor", 5_000_000).put("accrual_rate_bp", 700))));
     await(programs.put(program));
     till = programs.till(await(programs.issueTillKey(program.id(), "bench", "till-1")));
-    Handoff handoff = new Handoff(500);
+    Handoff handoff = new Handoff(500, registry);
     MemberStore store = new MemberStore(redis, pool, handoff, clock, 172_800, 10_000_000, registry);
     Members memberStore = new Members(pool, redis, store, clock);
     purchases = new Purchases(programs, memberStore, store, clock, new InFlight());

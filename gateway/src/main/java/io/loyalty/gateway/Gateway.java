@@ -107,7 +107,7 @@ public final class Gateway {
     }).compose(redis -> {
       Pool pool = Database.pool(vertx, config.databaseUrl(), config.databasePoolSize());
       ProgramRegistry programs = new ProgramRegistry(pool, clock);
-      Handoff handoff = new Handoff(config.writeBehindBatchSize());
+      Handoff handoff = new Handoff(config.writeBehindBatchSize(), registry);
       MemberStore store = new MemberStore(redis, pool, handoff, clock, config.idempotencyTtlSeconds(),
           config.writeBehindMaxBacklogEntries(), registry);
       Members members = new Members(pool, redis, store, clock);

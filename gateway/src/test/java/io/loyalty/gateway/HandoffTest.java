@@ -31,6 +31,7 @@ import redis.embedded.RedisServer;
  * reads is theirs.
  */
 class HandoffTest {
+  static final String MISSED = "loyalty_writebehind_handoff_missed_total";
   static RedisServer redis;
   static Map<String, String> NO_SWEEP;
 
@@ -72,6 +73,7 @@ class HandoffTest {
       }
       gw.awaitDrained();
       assertThat(calls(gw, "xreadgroup") - readsBefore).as("XREADGROUP calls").isZero();
+      assertThat(gw.metric(MISSED)).isZero();
       gw.assertPostgresExplainsEveryBalance(tillByMember);
     }
   }
@@ -101,6 +103,8 @@ class HandoffTest {
       }
       gw.awaitDrained();
       assertThat(calls(gw, "xreadgroup") - readsBefore).as("XREADGROUP calls").isPositive();
+      // all but those held (16) and those in the batch the lock stopped (16 at most)
+      assertThat(gw.metric(MISSED)).as("commits not handed over").isGreaterThanOrEqualTo(100 - 2 * 16);
       gw.assertPostgresExplainsEveryBalance(tillByMember);
     }
   }
@@ -121,6 +125,7 @@ class HandoffTest {
           WriteBehindTest.adjustment(UUID.fromString(other), program, 7, "commit whose answer was lost", 0)));
       Response retry = gw.call("POST", "/v1/purchases", till, "lost", body);
       assertThat(retry.header("idempotent-replayed")).isEqualTo("true");
+      assertThat(gw.metric(MISSED)).isEqualTo(1);
       gw.awaitDrained();
       try (Connection sql = gw.sql()) {
         assertThat(WriteBehindTest.ledgerSums(sql, other)).containsExactly(7, 0, 0);

@@ -206,7 +206,8 @@ public final class MemberStore {
     keys.add(Keys.stream(shard));
     byte[] mode = request == null ? MODE_NONE : d.answer() == null ? MODE_CHECK : MODE_STORE;
     // refusals are not stored: their retry is decided afresh
-    byte[] record = d.answer() != null && request != null ? AnswerCodec.encode(request.fingerprint(), d.answer()) : NONE;
+    byte[] record = d.answer() != null && request != null
+        ? AnswerCodec.encode(request.fingerprint(), d.answer()) : NONE;
     byte[] state = d.changed() ? StateCodec.encode(d.state()) : NONE;
     boolean stored = record != NONE;
     // the script appends the state and the record, which it has already
@@ -241,7 +242,7 @@ public final class MemberStore {
       } else {
         // the outcome is unknown (a timeout), or an earlier commit answered for this one (a replay) or changed the
         // member (a conflict): that commit's entry may be in the stream, never handed over
-        handoff.mark(shard);
+        handoff.missed(shard);
       }
     });
   }

@@ -1,6 +1,8 @@
 package io.loyalty.gateway.writebehind;
 
 import io.loyalty.gateway.store.Keys;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -24,10 +26,15 @@ public final class Handoff {
   static final int BATCHES = 8;
   private final AtomicIntegerArray marked = new AtomicIntegerArray(Keys.SHARDS);
   private final BlockingQueue<StreamEntry> entries;
+  private final Counter missed;
 
   /** @param batchSize the entries the worker takes at a time */
-  public Handoff(int batchSize) {
+  public Handoff(int batchSize, MeterRegistry registry) {
     entries = new ArrayBlockingQueue<>(BATCHES * batchSize);
+    missed = Counter.builder("loyalty.writebehind.handoff.missed")
+        .description("Commits whose entry the worker was not handed (it was too far behind, or the outcome was "
+            + "unknown, a replay or a conflict): their shard's stream is read back from Redis")
+        .register(registry);
   }
 
   /**
@@ -46,12 +53,18 @@ public final class Handoff {
       at += part.length;
     }
     if (!entries.offer(new StreamEntry(shard, id, body))) {
-      mark(shard);
+      missed(shard);
     }
   }
 
-  /** The worker is to read {@code shard}'s stream: it may hold an entry this gateway was not handed. */
-  public void mark(int shard) {
+  /** A commit of {@code shard} whose entry, if it made one, was not handed over: the worker is to read the stream. */
+  public void missed(int shard) {
+    missed.increment();
+    mark(shard);
+  }
+
+  /** The worker is to read {@code shard}'s stream. */
+  void mark(int shard) {
     if (marked.get(shard) == 0) {
       marked.set(shard, 1);
     }
