@@ -67,7 +67,12 @@ public record Event(UUID member, String programId, long seq, long available, lon
   public static byte[] encode(MemberState before, Decision d, byte[] encodedState, UUID idempotencyTill,
       String idempotencyKey, byte[] idempotencyRecord) {
     byte[] record = idempotencyRecord == null ? new byte[0] : idempotencyRecord;
-    byte[] head = head(before, d, encodedState.length, idempotencyTill, idempotencyKey, record.length);
+    return whole(head(before, d, encodedState.length, idempotencyTill, idempotencyKey, record.length), encodedState,
+        record);
+  }
+
+  /** The event from its three parts, as the commit script joins them: {@link #head}, the state, the record. */
+  static byte[] whole(byte[] head, byte[] encodedState, byte[] record) {
     byte[] whole = Arrays.copyOf(head, head.length + encodedState.length + record.length);
     System.arraycopy(encodedState, 0, whole, head.length, encodedState.length);
     System.arraycopy(record, 0, whole, head.length + encodedState.length, record.length);

@@ -183,10 +183,11 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   }
 
   /**
-   * The entries a failed batch left unwritten, those handed over (none while a batch's worth is unwritten), up to one batch per marked shard of new entries (those no gateway of the group has read) and, when a
-   * sweep is due, the oldest entries of every stream: at the first poll all of them (this gateway's previous life may
-   * have read and not written them), later those older than the claim threshold (a dead gateway's). An entry read
-   * twice is taken once.
+   * The entries a failed batch left unwritten, those handed over (none while a batch's worth is unwritten), up to
+   * one batch per marked shard of new entries (those no gateway of the group has read) and, when a sweep is due, the
+   * oldest entries of every stream: at the first poll all of them (this gateway's previous life may have read and
+   * not written them), later those older than the claim threshold (a dead gateway's). An entry read twice is taken
+   * once.
    */
   private Future<Read> read() {
     long now = System.currentTimeMillis();
