@@ -2,7 +2,8 @@
 # Durable purchases, in one run on one machine: the gateway against the PostgreSQL-only design it exists to beat.
 #   1. Baseline: pgbench running an idempotent purchase (plpgsql) as one synchronous-commit transaction each.
 #   2. The gateway over HTTP at saturation (wrk, closed loop, unique idempotency keys, members drawn at random),
-#      its own Redis with appendonly yes and appendfsync always (so a 2xx is as durable as a PostgreSQL commit),
+#      its own Redis with appendonly yes and appendfsync always (so a 2xx is as durable as a PostgreSQL commit) and
+#      the rest of deploy/docker-compose.yml's Redis settings,
 #      the write-behind drain into PostgreSQL counted in the time; then again with appendfsync everysec.
 #   3. p99 at an offered rate of half the gateway's maximum (paced by wrk with random gaps: see step 3).
 #   4. The floor of the design (full runs only): benchmarks' Floor, a Vert.x server on the same Redis that stores
@@ -141,7 +142,7 @@ for port in "$GATEWAY_PORT" "$REDIS_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is in use: stop what listens there" >&2; exit 1; fi
 done
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK" --appendonly yes --appendfsync always --save "" \
-  --maxmemory-policy noeviction --daemonize yes --logfile "$WORK/redis.log" --pidfile "$WORK/redis.pid"
+  --maxmemory-policy noeviction --rdbcompression no --daemonize yes --logfile "$WORK/redis.log" --pidfile "$WORK/redis.pid"
 for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 REDIS_PID=$(cat "$WORK/redis.pid")
 wait_ready() {  # what the server is, for the error

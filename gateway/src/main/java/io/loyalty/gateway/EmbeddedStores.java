@@ -54,6 +54,7 @@ public final class EmbeddedStores implements AutoCloseable {
         int port = freePort();
         var builder = RedisServer.newRedisServer().port(port).bind("127.0.0.1").onShutdownForceStop(false)
             .setting("maxmemory-policy noeviction")
+            .setting("rdbcompression no") // as deploy/docker-compose.yml runs it
             .setting("save \"\"");
         if (dataDir != null) {
           Path redisData = Files.createDirectories(dataDir.resolve("redis"));

@@ -9,6 +9,7 @@ import io.loyalty.gateway.rules.Taken;
 import io.loyalty.gateway.rules.Visit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 
 /**
  * A member's state as Redis and PostgreSQL keep it: the member seq as 8 big-endian bytes (the version the commit
@@ -74,8 +75,17 @@ public final class StateCodec {
     return w.toBytes();
   }
 
-  public static MemberState decode(byte[] bytes) {
-    Binary.Reader r = new Binary.Reader(bytes);
+  /** What the front of an encoded state says: the member's row in PostgreSQL but for what needs the lots. */
+  public record Summary(UUID id, String programId, long seq, long available, long pending, long held, long debt,
+      long spendMinor, Profile profile) {
+  }
+
+  /** The front of an encoded state, without decoding its lots, authorisations and visits. */
+  public static Summary summary(byte[] bytes) {
+    return summary(new Binary.Reader(bytes));
+  }
+
+  private static Summary summary(Binary.Reader r) {
     long seq = r.fixedLong();
     int format = r.read();
     if (format < 1 || format > FORMAT) {
@@ -95,6 +105,13 @@ public final class StateCodec {
     boolean marketing = r.bool();
     Profile profile = new Profile(phone, card, externalId, personalData, marketing,
         format == 1 ? personalData : r.bool(), r.varLong());
+    return new Summary(id, program, seq, available, pending, held, debt, spend, profile);
+  }
+
+  public static MemberState decode(byte[] bytes) {
+    Binary.Reader r = new Binary.Reader(bytes);
+    Summary summary = summary(r);
+    int format = bytes[HEADER_BYTES];
     List<Lot> pendingLots = lots(r);
     List<Lot> availableLots = lots(r);
     int n = r.count();
@@ -139,8 +156,9 @@ public final class StateCodec {
     if (!r.done()) {
       throw new IllegalArgumentException("member state has bytes after its end");
     }
-    return new MemberState(id, program, seq, available, pending, held, debt, spend, pendingLots, availableLots,
-        List.copyOf(authorizations), profile, List.copyOf(expired), List.copyOf(visits));
+    return new MemberState(summary.id(), summary.programId(), summary.seq(), summary.available(), summary.pending(),
+        summary.held(), summary.debt(), summary.spendMinor(), pendingLots, availableLots, List.copyOf(authorizations),
+        summary.profile(), List.copyOf(expired), List.copyOf(visits));
   }
 
   private static void lots(Binary.Writer w, List<Lot> lots) {

@@ -36,9 +36,11 @@ public record Event(UUID member, String programId, long seq, long available, lon
    * 1: before the figures (decoded with no sale and no expiry change); 2: with them; 3: with the due times, the
    * consents and the tier change (for 1 and 2 read off the state); 4: the state and the idempotency record at the
    * end, after their lengths, so the commit script appends them from its own arguments (sent once, not twice);
-   * 5: with what a receipt made its member in the member figures (for 1 to 4: nothing, see V9's migration notes).
+   * 5: with what a receipt made its member in the member figures (for 1 to 4: nothing, see V9's migration notes);
+   * 6: the member's own fields (id, program, seq, balances, spend, profile) read off the state it carries, and each
+   * UUID written once, in a table after the state's length, and referred to by its number (0: none).
    */
-  private static final int FORMAT = 5;
+  private static final int FORMAT = 6;
 
   /** A transaction record with the columns read without decoding it. */
   public record Tx(UUID id, String kind, String status, long totalMinor, long eligibleMinor, long redeemedPoints,
@@ -86,36 +88,46 @@ public record Event(UUID member, String programId, long seq, long available, lon
   public static byte[] head(MemberState before, Decision d, int stateLength, UUID idempotencyTill,
       String idempotencyKey, int recordLength) {
     MemberState s = d.state();
+    Sale sale = sale(d);
+    List<UUID> ids = new ArrayList<>(4); // the table: a purchase has two, its transaction and its till
+    add(ids, idempotencyKey == null ? null : idempotencyTill);
+    for (Entry e : d.entries()) {
+      add(ids, e.transaction());
+      add(ids, e.till());
+    }
+    for (Transaction t : d.transactions()) {
+      add(ids, t.id());
+    }
+    add(ids, sale == null ? null : sale.till());
     List<byte[]> records = new ArrayList<>(d.transactions().size());
-    int size = 96 + 128 * d.entries().size() + 96 * d.transactions().size();
+    int size = 32 + 16 * ids.size() + 96 * d.entries().size() + 64 * d.transactions().size();
     for (Transaction t : d.transactions()) {
       records.add(TransactionCodec.encode(t));
       size += records.get(records.size() - 1).length;
     }
     Binary.Writer w = new Binary.Writer(size); // usually large enough not to grow
-    w.write(FORMAT).uuid(s.id()).string(s.programId()).varLong(s.seq()).varLong(s.available()).varLong(s.pending())
-        .varLong(s.held()).varLong(s.debt()).varLong(s.spendMinor()).varLong(stateLength);
+    w.write(FORMAT).varLong(stateLength).varLong(ids.size());
+    ids.forEach(w::uuid);
     w.bool(idempotencyKey != null);
     if (idempotencyKey != null) {
-      w.uuid(idempotencyTill).string(idempotencyKey).varLong(recordLength);
+      w.varLong(ref(ids, idempotencyTill)).string(idempotencyKey).varLong(recordLength);
     }
     w.varLong(d.entries().size());
     for (Entry e : d.entries()) {
       w.varLong(e.seq()).string(e.kind()).varLong(e.points()).varLong(e.availableDelta()).varLong(e.pendingDelta())
-          .varLong(e.heldDelta()).varLong(e.lotId()).string(e.reason()).varLong(e.at()).optionalUuid(e.transaction())
-          .string(e.receipt()).optionalUuid(e.till());
+          .varLong(e.heldDelta()).varLong(e.lotId()).string(e.reason()).varLong(e.at()).varLong(ref(ids, e.transaction()))
+          .string(e.receipt()).varLong(ref(ids, e.till()));
     }
     w.varLong(d.transactions().size());
     for (int i = 0; i < records.size(); i++) {
       Transaction t = d.transactions().get(i);
-      w.uuid(t.id()).string(t.kind().wire()).string(t.status()).varLong(t.totalMinor()).varLong(t.eligibleMinor())
-          .varLong(t.redeemedPoints()).varLong(t.accruedPoints()).varLong(t.refunded().totalMinor())
-          .bytes(records.get(i));
+      w.varLong(ref(ids, t.id())).string(t.kind().wire()).string(t.status()).varLong(t.totalMinor())
+          .varLong(t.eligibleMinor()).varLong(t.redeemedPoints()).varLong(t.accruedPoints())
+          .varLong(t.refunded().totalMinor()).bytes(records.get(i));
     }
-    Sale sale = sale(d);
     w.bool(sale != null);
     if (sale != null) {
-      w.varLong(sale.at()).optionalUuid(sale.till()).bool(sale.receipt()).varLong(sale.totalMinor())
+      w.varLong(sale.at()).varLong(ref(ids, sale.till())).bool(sale.receipt()).varLong(sale.totalMinor())
           .varLong(sale.redeemedPoints()).varLong(sale.refundMinor()).varLong(sale.counted());
     }
     List<ExpiryDelta> expiry = expiryDeltas(before, d.state());
@@ -124,14 +136,23 @@ public record Event(UUID member, String programId, long seq, long available, lon
       w.varLong(e.epochDay()).varLong(e.points());
     }
     Lot next = s.nextExpiring();
-    Profile p = s.profile();
-    w.varLong(s.dueAt() == null ? -1 : s.dueAt()).varLong(next == null ? -1 : next.expireAt())
-        .string(p.phone()).bool(p.personalData()).bool(p.marketing()).bool(p.serviceNotices());
+    w.varLong(s.dueAt() == null ? -1 : s.dueAt()).varLong(next == null ? -1 : next.expireAt());
     w.bool(d.tierChange() != null);
     if (d.tierChange() != null) {
       w.string(d.tierChange().from()).string(d.tierChange().to());
     }
     return w.toBytes();
+  }
+
+  private static void add(List<UUID> ids, UUID id) {
+    if (id != null && !ids.contains(id)) {
+      ids.add(id);
+    }
+  }
+
+  /** The number a UUID is written as: its place in the table, from 1; 0 for none. */
+  private static int ref(List<UUID> ids, UUID id) {
+    return id == null ? 0 : ids.indexOf(id) + 1;
   }
 
   private static Sale sale(Decision d) {
@@ -196,22 +217,39 @@ public record Event(UUID member, String programId, long seq, long available, lon
     if (format < 1 || format > FORMAT || format == 2) {
       throw new IllegalArgumentException("write-behind event format " + format + " is not known");
     }
-    UUID member = r.uuid();
-    String program = r.string();
-    long seq = r.varLong();
-    long available = r.varLong();
-    long pending = r.varLong();
-    long held = r.varLong();
-    long debt = r.varLong();
-    long spend = r.varLong();
+    UUID member = null;
+    String program = null;
+    long seq = 0;
+    long available = 0;
+    long pending = 0;
+    long held = 0;
+    long debt = 0;
+    long spend = 0;
+    UUID[] ids = null; // format 6's table
+    if (format < 6) {
+      member = r.uuid();
+      program = r.string();
+      seq = r.varLong();
+      available = r.varLong();
+      pending = r.varLong();
+      held = r.varLong();
+      debt = r.varLong();
+      spend = r.varLong();
+    }
     long stateLength = format >= 4 ? r.varLong() : -1;
     byte[] state = format >= 4 ? null : r.bytes();
+    if (format >= 6) {
+      ids = new UUID[r.count()];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = r.uuid();
+      }
+    }
     UUID till = null;
     String key = null;
     long recordLength = 0;
     byte[] record = null;
     if (r.bool()) {
-      till = r.uuid();
+      till = id(r, ids, false);
       key = r.string();
       if (format >= 4) {
         recordLength = r.varLong();
@@ -223,19 +261,19 @@ public record Event(UUID member, String programId, long seq, long available, lon
     List<Entry> entries = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       entries.add(new Entry(r.varLong(), r.string(), r.varLong(), r.varLong(), r.varLong(), r.varLong(), r.varLong(),
-          r.string(), r.varLong(), r.optionalUuid(), r.string(), r.optionalUuid()));
+          r.string(), r.varLong(), id(r, ids, true), r.string(), id(r, ids, true)));
     }
     int t = r.count();
     List<Tx> transactions = new ArrayList<>(t);
     for (int i = 0; i < t; i++) {
-      transactions.add(new Tx(r.uuid(), r.string(), r.string(), r.varLong(), r.varLong(), r.varLong(), r.varLong(),
-          r.varLong(), r.bytes()));
+      transactions.add(new Tx(id(r, ids, false), r.string(), r.string(), r.varLong(), r.varLong(), r.varLong(),
+          r.varLong(), r.varLong(), r.bytes()));
     }
     Sale sale = null;
     List<ExpiryDelta> expiry = new ArrayList<>();
     if (format >= 2) {
       if (r.bool()) {
-        sale = new Sale(r.varLong(), r.optionalUuid(), r.bool(), r.varLong(), r.varLong(), r.varLong(),
+        sale = new Sale(r.varLong(), id(r, ids, true), r.bool(), r.varLong(), r.varLong(), r.varLong(),
             format >= 5 ? (int) r.varLong() : 0);
       }
       int x = r.count();
@@ -245,12 +283,14 @@ public record Event(UUID member, String programId, long seq, long available, lon
     }
     long dueAt;
     long nextExpiryAt;
-    Profile profile;
+    Profile profile = null;
     Decision.TierChange tierChange = null;
     if (format >= 3) {
       dueAt = r.varLong();
       nextExpiryAt = r.varLong();
-      profile = new Profile(r.string(), null, null, r.bool(), r.bool(), r.bool(), 0);
+      if (format < 6) {
+        profile = new Profile(r.string(), null, null, r.bool(), r.bool(), r.bool(), 0);
+      }
       if (r.bool()) {
         tierChange = new Decision.TierChange(r.string(), r.string());
       }
@@ -268,7 +308,31 @@ public record Event(UUID member, String programId, long seq, long available, lon
     if (!r.done()) {
       throw new IllegalArgumentException("write-behind event has bytes after its end");
     }
+    if (format >= 6) {
+      StateCodec.Summary m = StateCodec.summary(state);
+      member = m.id();
+      program = m.programId();
+      seq = m.seq();
+      available = m.available();
+      pending = m.pending();
+      held = m.held();
+      debt = m.debt();
+      spend = m.spendMinor();
+      profile = m.profile();
+    }
     return new Event(member, program, seq, available, pending, held, debt, spend, state, till, key, record, entries,
         transactions, sale, expiry, dueAt, nextExpiryAt, profile, tierChange);
+  }
+
+  /** A UUID as the format writes it: by its number in the table (format 6), else whole (with a flag if optional). */
+  private static UUID id(Binary.Reader r, UUID[] ids, boolean optional) {
+    if (ids == null) {
+      return optional ? r.optionalUuid() : r.uuid();
+    }
+    int n = r.count();
+    if (n > ids.length || n == 0 && !optional) {
+      throw new IllegalArgumentException("write-behind event refers to UUID " + n + " of " + ids.length);
+    }
+    return n == 0 ? null : ids[n - 1];
   }
 }

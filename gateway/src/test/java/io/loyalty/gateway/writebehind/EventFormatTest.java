@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.loyalty.gateway.codec.Binary;
 import io.loyalty.gateway.codec.StateCodec;
+import io.loyalty.gateway.codec.TransactionCodec;
 import io.loyalty.gateway.program.Program;
 import io.loyalty.gateway.rules.Command;
 import io.loyalty.gateway.rules.Decision;
@@ -75,6 +76,101 @@ class EventFormatTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> Event.decode(concat(whole, new byte[] {0})))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void eachUuidIsWrittenOnceAndTheMembersFieldsAreReadOffItsState() {
+    MemberState before = MemberState.enrolled(MEMBER, "shop", PROFILE);
+    Decision d = purchase(before);
+    byte[] state = StateCodec.encode(d.state());
+    byte[] head = Event.head(before, d, state.length, TILL, "key-1", 0);
+
+    // the till is the request's, the entry's and the sale's, the transaction the entry's and the record's: each is
+    // in the table once, and again only inside the transaction's own record (kept as PostgreSQL stores it)
+    byte[] record = TransactionCodec.encode(d.transactions().get(0));
+    byte[] till = new Binary.Writer(16).uuid(TILL).toBytes();
+    assertThat(occurrences(head, till)).isEqualTo(1 + occurrences(record, till)).isEqualTo(2);
+    byte[] tx = new Binary.Writer(16).uuid(d.transactions().get(0).id()).toBytes();
+    assertThat(occurrences(head, tx)).isEqualTo(1 + occurrences(record, tx)).isEqualTo(2);
+    byte[] member = new Binary.Writer(16).uuid(MEMBER).toBytes();
+    assertThat(occurrences(head, member)).isZero();
+
+    Event e = Event.decode(concat(head, state));
+    assertThat(e.member()).isEqualTo(MEMBER);
+    assertThat(e.programId()).isEqualTo("shop");
+    assertThat(e.seq()).isEqualTo(d.state().seq());
+    assertThat(e.spendMinor()).isEqualTo(d.state().spendMinor()).isEqualTo(300_000);
+    assertThat(e.profile()).isEqualTo(PROFILE);
+    assertThat(e.entries()).isEqualTo(d.entries()).allSatisfy(entry -> assertThat(entry.till()).isEqualTo(TILL));
+    assertThat(e.transactions()).singleElement().satisfies(t -> assertThat(t.id()).isEqualTo(d.entries().get(0).transaction()));
+    assertThat(e.sale().till()).isEqualTo(TILL);
+  }
+
+  @Test
+  void aNumberOutsideTheTableIsRefused() {
+    MemberState state = MemberState.enrolled(MEMBER, "shop", PROFILE);
+    byte[] encoded = StateCodec.encode(state);
+    // format 6: the state's length, a table of one UUID, then a request whose till is the table's second
+    byte[] head = new Binary.Writer(64).write(6).varLong(encoded.length).varLong(1).uuid(TILL).bool(true).varLong(2)
+        .string("key").varLong(0).varLong(0).varLong(0).bool(false).varLong(0).varLong(-1).varLong(-1).bool(false)
+        .toBytes();
+    assertThatThrownBy(() -> Event.decode(concat(head, encoded))).isInstanceOf(IllegalArgumentException.class);
+
+    byte[] valid = new Binary.Writer(64).write(6).varLong(encoded.length).varLong(1).uuid(TILL).bool(true).varLong(1)
+        .string("key").varLong(0).varLong(0).varLong(0).bool(false).varLong(0).varLong(-1).varLong(-1).bool(false)
+        .toBytes();
+    Event e = Event.decode(concat(valid, encoded));
+    assertThat(e.idempotencyTill()).isEqualTo(TILL);
+    assertThat(e.member()).isEqualTo(MEMBER);
+  }
+
+  @Test
+  void anEventTheLastGatewayLeftInTheStreamStillDecodes() {
+    MemberState state = MemberState.enrolled(MEMBER, "shop", PROFILE);
+    byte[] encoded = StateCodec.encode(state);
+    byte[] record = {1, 2, 3};
+    UUID tx = UUID.randomUUID();
+    // format 5: the member's fields in the head, every UUID whole, the state and the record at the end
+    Binary.Writer w = new Binary.Writer(256).write(5).uuid(MEMBER).string("shop").varLong(7).varLong(100).varLong(5)
+        .varLong(0).varLong(0).varLong(12_345).varLong(encoded.length).bool(true).uuid(TILL).string("old-key")
+        .varLong(record.length)
+        .varLong(1).varLong(7).string("accrue").varLong(50).varLong(50).varLong(0).varLong(0).varLong(3)
+        .string("Accrued on receipt R-9").varLong(NOW).optionalUuid(tx).string("R-9").optionalUuid(TILL)
+        .varLong(1).uuid(tx).string("purchase").string("captured").varLong(10_000).varLong(10_000).varLong(0)
+        .varLong(50).varLong(0).bytes(new byte[] {9, 9})
+        .bool(true).varLong(NOW).optionalUuid(TILL).bool(true).varLong(10_000).varLong(0).varLong(0).varLong(1)
+        .varLong(1).varLong(20_000).varLong(50)
+        .varLong(-1).varLong(NOW + 1000).string("+79990000001").bool(true).bool(false).bool(true).bool(false);
+
+    Event e = Event.decode(concat(w.toBytes(), encoded, record));
+    assertThat(e.member()).isEqualTo(MEMBER);
+    assertThat(e.seq()).isEqualTo(7);
+    assertThat(e.available()).isEqualTo(100);
+    assertThat(e.spendMinor()).isEqualTo(12_345);
+    assertThat(e.state()).isEqualTo(encoded);
+    assertThat(e.idempotencyTill()).isEqualTo(TILL);
+    assertThat(e.idempotencyRecord()).isEqualTo(record);
+    assertThat(e.entries()).singleElement().satisfies(entry -> {
+      assertThat(entry.transaction()).isEqualTo(tx);
+      assertThat(entry.till()).isEqualTo(TILL);
+      assertThat(entry.reason()).isEqualTo("Accrued on receipt R-9");
+    });
+    assertThat(e.transactions()).singleElement().satisfies(t -> assertThat(t.id()).isEqualTo(tx));
+    assertThat(e.sale().till()).isEqualTo(TILL);
+    assertThat(e.sale().counted()).isEqualTo(1);
+    assertThat(e.expiry()).containsExactly(new Event.ExpiryDelta(20_000, 50));
+    assertThat(e.nextExpiryAt()).isEqualTo(NOW + 1000);
+    assertThat(e.profile().phone()).isEqualTo("+79990000001");
+  }
+
+  private static int occurrences(byte[] haystack, byte[] needle) {
+    int n = 0;
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+        n++;
+      }
+    }
+    return n;
   }
 
   @Test
