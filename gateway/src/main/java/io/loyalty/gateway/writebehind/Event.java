@@ -115,8 +115,8 @@ public record Event(UUID member, String programId, long seq, long available, lon
     w.varLong(d.entries().size());
     for (Entry e : d.entries()) {
       w.varLong(e.seq()).string(e.kind()).varLong(e.points()).varLong(e.availableDelta()).varLong(e.pendingDelta())
-          .varLong(e.heldDelta()).varLong(e.lotId()).string(e.reason()).varLong(e.at()).varLong(ref(ids, e.transaction()))
-          .string(e.receipt()).varLong(ref(ids, e.till()));
+          .varLong(e.heldDelta()).varLong(e.lotId()).string(e.reason()).varLong(e.at())
+          .varLong(ref(ids, e.transaction())).string(e.receipt()).varLong(ref(ids, e.till()));
     }
     w.varLong(d.transactions().size());
     for (int i = 0; i < records.size(); i++) {
@@ -217,25 +217,10 @@ public record Event(UUID member, String programId, long seq, long available, lon
     if (format < 1 || format > FORMAT || format == 2) {
       throw new IllegalArgumentException("write-behind event format " + format + " is not known");
     }
-    UUID member = null;
-    String program = null;
-    long seq = 0;
-    long available = 0;
-    long pending = 0;
-    long held = 0;
-    long debt = 0;
-    long spend = 0;
+    // the member's own fields: in the head up to format 5, read off the state from 6 (below)
+    StateCodec.Summary m = format >= 6 ? null : new StateCodec.Summary(r.uuid(), r.string(), r.varLong(), r.varLong(),
+        r.varLong(), r.varLong(), r.varLong(), r.varLong(), null);
     UUID[] ids = null; // format 6's table
-    if (format < 6) {
-      member = r.uuid();
-      program = r.string();
-      seq = r.varLong();
-      available = r.varLong();
-      pending = r.varLong();
-      held = r.varLong();
-      debt = r.varLong();
-      spend = r.varLong();
-    }
     long stateLength = format >= 4 ? r.varLong() : -1;
     byte[] state = format >= 4 ? null : r.bytes();
     if (format >= 6) {
@@ -309,19 +294,11 @@ public record Event(UUID member, String programId, long seq, long available, lon
       throw new IllegalArgumentException("write-behind event has bytes after its end");
     }
     if (format >= 6) {
-      StateCodec.Summary m = StateCodec.summary(state);
-      member = m.id();
-      program = m.programId();
-      seq = m.seq();
-      available = m.available();
-      pending = m.pending();
-      held = m.held();
-      debt = m.debt();
-      spend = m.spendMinor();
+      m = StateCodec.summary(state);
       profile = m.profile();
     }
-    return new Event(member, program, seq, available, pending, held, debt, spend, state, till, key, record, entries,
-        transactions, sale, expiry, dueAt, nextExpiryAt, profile, tierChange);
+    return new Event(m.id(), m.programId(), m.seq(), m.available(), m.pending(), m.held(), m.debt(), m.spendMinor(),
+        state, till, key, record, entries, transactions, sale, expiry, dueAt, nextExpiryAt, profile, tierChange);
   }
 
   /** A UUID as the format writes it: by its number in the table (format 6), else whole (with a flag if optional). */

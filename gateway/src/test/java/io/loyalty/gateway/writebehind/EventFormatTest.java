@@ -102,7 +102,8 @@ class EventFormatTest {
     assertThat(e.spendMinor()).isEqualTo(d.state().spendMinor()).isEqualTo(300_000);
     assertThat(e.profile()).isEqualTo(PROFILE);
     assertThat(e.entries()).isEqualTo(d.entries()).allSatisfy(entry -> assertThat(entry.till()).isEqualTo(TILL));
-    assertThat(e.transactions()).singleElement().satisfies(t -> assertThat(t.id()).isEqualTo(d.entries().get(0).transaction()));
+    assertThat(e.transactions()).singleElement()
+        .satisfies(t -> assertThat(t.id()).isEqualTo(d.entries().get(0).transaction()));
     assertThat(e.sale().till()).isEqualTo(TILL);
   }
 
