@@ -165,8 +165,7 @@ public final class MemberStore {
         return Future.failedFuture(notFound(member));
       }
       return decide.apply(state).compose(decision -> commit(state, decision, request).compose(reply -> {
-        String status = status(reply);
-        switch (status) {
+        switch (reply.status()) {
           case "OK":
             states.put(member, decision.state());
             if (decision.changed()) {
@@ -174,11 +173,11 @@ public final class MemberStore {
             }
             return Future.succeededFuture(new Outcome(decision, null));
           case "REPLAY":
-            return Future.succeededFuture(new Outcome(null, replay((byte[]) reply.get(1), request)));
+            return Future.succeededFuture(new Outcome(null, replay(reply.value(), request)));
           case "BACKLOG":
             return Future.failedFuture(new ApiException(ErrorCode.BACKLOG_FULL, "PostgreSQL is behind; retry shortly"));
           case "CONFLICT":
-            byte[] now = (byte[]) reply.get(1);
+            byte[] now = reply.value();
             if (attempt >= MAX_ATTEMPTS) {
               states.invalidate(member);
               return Future.failedFuture(new ApiException(ErrorCode.STORE_UNAVAILABLE,
@@ -190,13 +189,24 @@ public final class MemberStore {
             }
             return attempt(member, programId, request, decide, fresh, attempt + 1);
           default:
-            return Future.failedFuture(new IllegalStateException("commit.lua answered " + status));
+            return Future.failedFuture(new IllegalStateException("commit.lua answered " + reply.status()));
         }
       }));
     });
   }
 
-  private Future<List<Object>> commit(MemberState before, Decision d, Request request) {
+  /**
+   * The commit script's answer: its status, and what came with it (the entry's id after {@code OK}, the stored record
+   * after {@code REPLAY}, the current state or null after {@code CONFLICT}).
+   */
+  private record Reply(String status, byte[] value) {
+    static Reply of(List<Object> reply) {
+      return new Reply(new String((byte[]) reply.get(0), StandardCharsets.US_ASCII),
+          reply.size() > 1 ? (byte[]) reply.get(1) : null);
+    }
+  }
+
+  private Future<Reply> commit(MemberState before, Decision d, Request request) {
     UUID member = before.id();
     int shard = Keys.shard(member);
     String idempotencyKey = request == null ? Keys.member(member) : Keys.idempotency(member, request.till(), request.key());
@@ -233,22 +243,20 @@ public final class MemberStore {
       args.addAll(holdAfter == Lot.NEVER ? List.of(ZREM, NONE, bytes(member.toString()))
           : List.of(ZADD, bytes(Long.toString(holdAfter)), bytes(member.toString())));
     }
-    return redis.run(Script.COMMIT, keys.toArray(String[]::new), args.toArray(byte[][]::new)).andThen(reply -> {
-      if (reply.succeeded() && status(reply.result()).equals("OK")) {
-        if (d.changed()) {
-          handoff.committed(shard, new String((byte[]) reply.result().get(1), StandardCharsets.US_ASCII), event,
-              state, record);
-        }
-      } else {
-        // the outcome is unknown (a timeout), or an earlier commit answered for this one (a replay) or changed the
-        // member (a conflict): that commit's entry may be in the stream, never handed over
-        handoff.missed(shard);
-      }
-    });
-  }
-
-  private static String status(List<Object> reply) {
-    return new String((byte[]) reply.get(0), StandardCharsets.US_ASCII);
+    return redis.run(Script.COMMIT, keys.toArray(String[]::new), args.toArray(byte[][]::new)).map(Reply::of)
+        .andThen(reply -> {
+          if (reply.succeeded() && reply.result().status().equals("OK")) {
+            if (d.changed()) {
+              handoff.committed(shard, new String(reply.result().value(), StandardCharsets.US_ASCII), event, state,
+                  record);
+            }
+          } else if (reply.failed() || !reply.result().status().equals("BACKLOG")) {
+            // the outcome is unknown (a timeout), or an earlier commit answered for this one (a replay) or changed
+            // the member (a conflict): that commit's entry may be in the stream, never handed over (a refusal for
+            // the backlog wrote nothing)
+            handoff.missed(shard);
+          }
+        });
   }
 
   /** Loads a member missing from Redis from PostgreSQL (with its recent idempotency records); 404 if unknown. */
