@@ -153,6 +153,38 @@ class WriteBehindTest extends GatewayTest {
   }
 
   @Test
+  void anEntryWrittenTwiceCountsOnceAndIsNoDeadLetter() throws Exception {
+    String program = gw.program(new JsonObject());
+    String member = gw.member(gw.till(program));
+    gw.awaitDrained();
+    java.util.UUID id = java.util.UUID.fromString(member);
+    byte[] event = adjustment(id, program, 7, "written twice", gw.clock.millis());
+    long lettersBefore = deadLettersInRedis();
+    // the same change twice in one batch (as a dead gateway's entry and its own rewrite would be), then once more
+    // in a later batch (as an entry written but not deleted before its gateway died)
+    gw.restart(() -> {
+      gw.binaryRedis().xadd(Keys.stream(id), Map.of("e", event));
+      gw.binaryRedis().xadd(Keys.stream(id), Map.of("e", event));
+    });
+    gw.awaitDrained();
+    gw.binaryRedis().xadd(Keys.stream(id), Map.of("e", event));
+    gw.awaitDrained();
+    try (Connection sql = gw.sql()) {
+      assertThat(ledgerSums(sql, member)).containsExactly(7, 0, 0);
+      assertThat(balanceRow(sql, member)).containsExactly(7, 0, 0, 0);
+      try (PreparedStatement st = sql.prepareStatement(
+          "SELECT sum(available), sum(members_with_points) FROM program_balances WHERE program_id = ?")) {
+        st.setString(1, program);
+        ResultSet rs = st.executeQuery();
+        rs.next();
+        assertThat(new long[] {rs.getLong(1), rs.getLong(2)}).as("the managers' figures count it once")
+            .containsExactly(7, 1);
+      }
+    }
+    assertThat(deadLettersInRedis()).isEqualTo(lettersBefore);
+  }
+
+  @Test
   void anEntryAGatewayReadAndDiedWithIsWrittenByTheLiveOne() throws Exception {
     String program = gw.program(new JsonObject());
     String member = gw.member(gw.till(program));

@@ -268,7 +268,10 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
       return Future.failedFuture(e);
     }
     return events.isEmpty() ? Future.succeededFuture()
-        : pool.withTransaction(conn -> Batch.write(conn, events, clock.millis()));
+        : pool.withTransaction(conn -> Batch.write(conn, events, clock.millis(), false))
+            .recover(e -> Batch.alreadyWritten(e)
+                ? pool.withTransaction(conn -> Batch.write(conn, events, clock.millis(), true))
+                : Future.failedFuture(e));
   }
 
   /**
