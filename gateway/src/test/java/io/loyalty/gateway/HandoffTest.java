@@ -32,6 +32,7 @@ import redis.embedded.RedisServer;
  */
 class HandoffTest {
   static final String MISSED = "loyalty_writebehind_handoff_missed_total";
+  static final String REWRITTEN = "loyalty_writebehind_rewritten_total";
   static RedisServer redis;
   static Map<String, String> NO_SWEEP;
 
@@ -106,6 +107,46 @@ class HandoffTest {
       // all but those held (16) and those in the batch the lock stopped (16 at most)
       assertThat(gw.metric(MISSED)).as("commits not handed over").isGreaterThanOrEqualTo(100 - 2 * 16);
       gw.assertPostgresExplainsEveryBalance(tillByMember);
+    }
+  }
+
+  @Test
+  void entriesHeldWhileTheirStreamsWereReadAreNotWrittenTwice() throws Exception {
+    Map<String, String> env = new HashMap<>(NO_SWEEP);
+    env.put("WRITE_BEHIND_BATCH_SIZE", "2");
+    env.put("WRITE_BEHIND_CLAIM_IDLE_MS", "300"); // every poll also reads every stream
+    try (TestGateway gw = TestGateway.start(env)) {
+      String till = gw.till(gw.program(new JsonObject()));
+      String a = gw.member(till);
+      String b = gw.member(till);
+      while (Keys.shard(UUID.fromString(b)) == Keys.shard(UUID.fromString(a))) {
+        b = gw.member(till);
+      }
+      gw.awaitDrained();
+      try (Connection sql = gw.sql()) {
+        // every batch fails, for a reason not its entries' own, and is kept
+        sql.createStatement().execute("ALTER TABLE ledger RENAME TO ledger_away");
+        for (int i = 0; i < 3; i++) {
+          assertThat(gw.purchase(till, "a-" + i, TestGateway.purchase(a, "R-a" + i, 30_000, null)).status())
+              .isEqualTo(201);
+          TestGateway.sleep(600);
+        }
+        TestGateway.sleep(1_200);
+        // the failed batch holds a batch's worth (a's three): b's entries are handed over and held, not taken; the
+        // polls that retry the batch read b's stream, and add them to it
+        for (int i = 0; i < 2; i++) {
+          assertThat(gw.purchase(till, "b-" + i, TestGateway.purchase(b, "R-b" + i, 30_000, null)).status())
+              .isEqualTo(201);
+        }
+        TestGateway.sleep(2_500);
+        assertThat(gw.metric("loyalty_writebehind_failures_total")).isGreaterThanOrEqualTo(3);
+        sql.createStatement().execute("ALTER TABLE ledger_away RENAME TO ledger");
+      }
+      gw.awaitDrained();
+      // b's held entries were copies of what the reads took: dropped, not written a second time
+      assertThat(gw.call("GET", "/metrics", null, null, null).raw().body()).contains(REWRITTEN + " ");
+      assertThat(gw.metric(REWRITTEN)).as("batches written twice").isZero();
+      gw.assertPostgresExplainsEveryBalance(Map.of(a, till, b, till));
     }
   }
 

@@ -57,6 +57,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   private final AtomicLong deadLettersWaiting = new AtomicLong();
   private final Counter flushedEntries;
   private final Counter failedBatches;
+  private final Counter rewrittenBatches;
   private final Counter deadLetters;
   private final Timer batchTimer;
   private static final int[] ALL_SHARDS = java.util.stream.IntStream.range(0, Keys.SHARDS).toArray();
@@ -73,6 +74,15 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   private boolean busy;
   /** Completed when the worker has stopped: at once if idle, else when the batch in progress is done. */
   private final io.vertx.core.Promise<Void> idle = io.vertx.core.Promise.promise();
+  /**
+   * By shard, the id (milliseconds, sequence) of the last entry this worker read from the stream. Every entry up to
+   * it was then read (by the group's readers, or by the sweep's range from the stream's start) or already deleted,
+   * that is written: an entry handed over with an id up to it is a copy, not taken again, so it is not written twice.
+   * Should a stream start again below it (a replica promoted before it had the last entries), an entry dropped for
+   * it is still in the stream, where a read of its shard or the sweep finds it. Only touched on this worker's
+   * context.
+   */
+  private final long[][] readTo = new long[Keys.SHARDS][2];
   /** When the oldest entries of every stream were last read (0: never, so the first poll reads them all). */
   private long lastSweepMillis;
   /** Dates the webhook deliveries of the events a batch writes. */
@@ -99,6 +109,10 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
         .description("Stream entries written to PostgreSQL").register(registry);
     failedBatches = Counter.builder("loyalty.writebehind.failures")
         .description("Batches that failed and will be retried").register(registry);
+    rewrittenBatches = Counter.builder("loyalty.writebehind.rewritten")
+        .description("Batches written again, checking each ledger row, because some of their rows were in the ledger "
+            + "already (entries a gateway wrote and died before deleting, or written by two gateways)")
+        .register(registry);
     deadLetters = Counter.builder("loyalty.writebehind.dead.letters")
         .description("Entries that could not be written and were moved to a dead-letter stream").register(registry);
     batchTimer = Timer.builder("loyalty.writebehind.batch.duration")
@@ -187,7 +201,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
    * one batch per marked shard of new entries (those no gateway of the group has read) and, when a sweep is due, the
    * oldest entries of every stream: at the first poll all of them (this gateway's previous life may have read and
    * not written them), later those older than the claim threshold (a dead gateway's). An entry read twice is taken
-   * once.
+   * once, and one handed over after a read of its stream took it is not taken again ({@link #readTo}).
    */
   private Future<Read> read() {
     long now = System.currentTimeMillis();
@@ -228,7 +242,9 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
         batch.put(entry.shard() + " " + entry.id(), entry);
       }
       for (StreamEntry entry : handed) {
-        batch.putIfAbsent(entry.shard() + " " + entry.id(), entry);
+        if (!upTo(entry.id(), readTo[entry.shard()])) {
+          batch.putIfAbsent(entry.shard() + " " + entry.id(), entry);
+        }
       }
       boolean backlog = handed.size() == handOver; // it was full
       for (int i = 0; i < reads.size(); i++) {
@@ -236,7 +252,14 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
           backlog = true;
           handoff.mark(shards.get(i)); // more waits there
         }
-        for (StreamMessage<String, byte[]> message : reads.get(i).result()) {
+        List<StreamMessage<String, byte[]>> messages = reads.get(i).result();
+        if (!messages.isEmpty()) {
+          String last = messages.get(messages.size() - 1).getId();
+          if (!upTo(last, readTo[shards.get(i)])) {
+            readTo[shards.get(i)] = streamId(last);
+          }
+        }
+        for (StreamMessage<String, byte[]> message : messages) {
           // an entry without a body (written by something else) fails to decode and is set aside like any other
           byte[] body = message.getBody() == null ? null : message.getBody().get("e");
           batch.putIfAbsent(shards.get(i) + " " + message.getId(),
@@ -268,10 +291,13 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
       return Future.failedFuture(e);
     }
     return events.isEmpty() ? Future.succeededFuture()
-        : pool.withTransaction(conn -> Batch.write(conn, events, clock.millis(), false))
-            .recover(e -> Batch.alreadyWritten(e)
-                ? pool.withTransaction(conn -> Batch.write(conn, events, clock.millis(), true))
-                : Future.failedFuture(e));
+        : pool.withTransaction(conn -> Batch.write(conn, events, clock.millis(), false)).recover(e -> {
+          if (!Batch.alreadyWritten(e)) {
+            return Future.failedFuture(e);
+          }
+          rewrittenBatches.increment();
+          return pool.withTransaction(conn -> Batch.write(conn, events, clock.millis(), true));
+        });
   }
 
   /**
@@ -370,6 +396,19 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
         lagMillis.set(oldestMillis == Long.MAX_VALUE ? 0 : Math.max(0, System.currentTimeMillis() - oldestMillis));
       });
     });
+  }
+
+  /** A stream entry id ("milliseconds-sequence") as its two numbers. */
+  static long[] streamId(String id) {
+    int dash = id.indexOf('-');
+    return new long[] {Long.parseLong(id, 0, dash, 10), Long.parseLong(id, dash + 1, id.length(), 10)};
+  }
+
+  /** True when stream entry id {@code id} is not after {@code last} (its two numbers). */
+  static boolean upTo(String id, long[] last) {
+    int dash = id.indexOf('-');
+    long millis = Long.parseLong(id, 0, dash, 10);
+    return millis < last[0] || millis == last[0] && Long.parseLong(id, dash + 1, id.length(), 10) <= last[1];
   }
 
   /** A batch to write; {@code backlog} when some shard had more than a batch waiting. */
