@@ -399,13 +399,13 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   }
 
   /** A stream entry id ("milliseconds-sequence") as its two numbers. */
-  static long[] streamId(String id) {
+  private static long[] streamId(String id) {
     int dash = id.indexOf('-');
     return new long[] {Long.parseLong(id, 0, dash, 10), Long.parseLong(id, dash + 1, id.length(), 10)};
   }
 
   /** True when stream entry id {@code id} is not after {@code last} (its two numbers). */
-  static boolean upTo(String id, long[] last) {
+  private static boolean upTo(String id, long[] last) {
     int dash = id.indexOf('-');
     long millis = Long.parseLong(id, 0, dash, 10);
     return millis < last[0] || millis == last[0] && Long.parseLong(id, dash + 1, id.length(), 10) <= last[1];
