@@ -9,6 +9,8 @@
 #   4. The floor of the design (full runs only): benchmarks' Floor, a Vert.x server on the same Redis that stores
 #      each body with one SET and sends a fixed answer (no rules, no PostgreSQL), under the same wrk load; then
 #      under step 3's paced load (its p99 bounds what any gateway on these parts could reach at that rate).
+#   5. The durable floor (full runs only): the same server appending each body to a Redis stream that one drain
+#      writes behind to PostgreSQL, one row per request in batches (the least any write-behind design must add).
 # For each: durable purchases/s, p50/p99, box CPU µs per purchase (every process, load generator included, from
 # /proc/stat) and CPU µs per purchase of each process (from /proc/<pid>/stat), and their ratios. Then Redis
 # memory per member and per idempotency key (MEMORY USAGE over a sample). Writes the table into BENCHMARKS.md.
@@ -195,7 +197,8 @@ end
 LUA
 
 SHARDS=$(grep -oE 'SHARDS = [0-9]+' gateway/src/main/java/io/loyalty/gateway/store/Keys.java | grep -oE '[0-9]+')
-backlog() {  # write-behind entries waiting, over every shard stream
+backlog() {  # write-behind entries waiting, over every shard stream (the durable floor's: its one stream)
+  [ "${FLOOR:-}" = durable ] && { redis-cli -p "$REDIS_PORT" xlen floor:wb; return; }
   redis-cli -p "$REDIS_PORT" eval "local n = 0 for s = 0, $SHARDS - 1 do n = n + redis.call('XLEN', 'lg:{' .. s .. '}:wb') end return n" 0
 }
 
@@ -221,8 +224,12 @@ gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_*
   # a few more may be written than counted: those in flight when wrk stopped, at most one per connection (the
   # floor writes no ledger)
   local written
-  [ -n "${FLOOR:-}" ] && written=$GW_N || written=$(psql -At "$DATABASE_URL" -c "SELECT count(*) FROM ledger
-    WHERE program_id = '$PROGRAM' AND idempotency_key LIKE '$PROGRAM-$RUN_TAG-%'")
+  case "${FLOOR:-}" in
+    1) written=$GW_N ;;
+    durable) written=$(psql -At "$DATABASE_URL" -c "SELECT count(*) FROM floor_ledger WHERE key LIKE '$PROGRAM-$RUN_TAG-%'") ;;
+    *) written=$(psql -At "$DATABASE_URL" -c "SELECT count(*) FROM ledger
+         WHERE program_id = '$PROGRAM' AND idempotency_key LIKE '$PROGRAM-$RUN_TAG-%'") ;;
+  esac
   if [ "$written" -lt "$GW_N" ] || [ "$written" -gt $((GW_N + ${4:-$CONNECTIONS})) ]; then
     echo "run $RUN_TAG: $GW_N purchases answered 2xx but $written written to the ledger" >&2; exit 1
   fi
@@ -296,6 +303,17 @@ F=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_
 FLOOR=1 gateway_run always "$RUN_SECONDS" "$WORK/paced.lua" "$OPEN_CONNECTIONS"
 FLOOR_OPEN_RATE=$GW_RATE FLOOR_OPEN_P50=$GW_P50 FLOOR_OPEN_P99=$GW_P99 FLOOR_OPEN_KO=$((GW_NON2XX + GW_SOCKERR))
 
+echo "== 5. The durable floor: as 4, each body appended to a stream and written behind to PostgreSQL (one row each)"
+kill "$GW_PID"; wait "$GW_PID" 2>/dev/null || true
+REDIS_URL=redis://127.0.0.1:$REDIS_PORT GATEWAY_PORT=$GATEWAY_PORT FLOOR_DATABASE_URL=$DATABASE_URL java $JAVA_OPTS \
+  -cp benchmarks/target/benchmarks.jar io.loyalty.benchmarks.Floor > "$WORK/gateway.log" 2>&1 &
+GW_PID=$!
+wait_ready "durable floor"
+FLOOR=durable gateway_run always 10 >/dev/null
+FLOOR=durable gateway_run always "$RUN_SECONDS"
+D=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX")
+psql -q "$DATABASE_URL" -c "DROP TABLE floor_ledger"
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 TABLE="$WORK/table"
 cat > "$TABLE" <<EOF
@@ -315,11 +333,14 @@ PostgreSQL; CPU is µs per purchase over the same window (box: /proc/stat; proce
 | Gateway, appendfsync always | ${A[0]} | ${A[1]} / ${A[2]} | ${A[3]} | ${A[4]} | ${A[5]} | ${A[6]} | ${A[7]} |
 | Gateway, appendfsync everysec | ${E[0]} | ${E[1]} / ${E[2]} | ${E[3]} | ${E[4]} | ${E[5]} | ${E[6]} | ${E[7]} |
 | Floor: HTTP in, one SET, a fixed answer out (always) | ${F[0]} | ${F[1]} / ${F[2]} | ${F[3]} | ${F[4]} | ${F[5]} | — | ${F[7]} |
+| Durable floor: the same, each body written behind to PostgreSQL, one row (always) | ${D[0]} | ${D[1]} / ${D[2]} | ${D[3]} | ${D[4]} | ${D[5]} | ${D[6]} | ${D[7]} |
 
 Gateway (always) / PostgreSQL only: rate $(ratio "${A[0]}" "$PG_TPS")×, box CPU per purchase $(ratio "${A[3]}" "$PG_BOX")×.
 Floor / PostgreSQL only: rate $(ratio "${F[0]}" "$PG_TPS")×, box CPU per request $(ratio "${F[3]}" "$PG_BOX")×: the most any
 gateway on Vert.x, Lettuce and an always-fsyncing Redis could reach on this box today, before it decides anything.
-Non-2xx answers: ${A[8]} (always), ${E[8]} (everysec), ${F[8]} (floor).
+Durable floor / PostgreSQL only: rate $(ratio "${D[0]}" "$PG_TPS")×, box CPU per request $(ratio "${D[3]}" "$PG_BOX")×: the most any
+design on these parts that writes its purchases behind to PostgreSQL could reach (at least one row per purchase).
+Non-2xx answers: ${A[8]} (always), ${E[8]} (everysec), ${F[8]} (floor), ${D[8]} (durable floor).
 At half the maximum, appendfsync always (~${HALF}/s offered, paced by wrk: $OPEN_CONNECTIONS connections, one request
 per $GAP_MS ms each on average, at random; served ${OPEN_RATE}/s): p50 ${OPEN_P50} ms, p99 ${OPEN_P99} ms, ${OPEN_KO} failed.
 The floor under the same paced load (served ${FLOOR_OPEN_RATE}/s): p50 ${FLOOR_OPEN_P50} ms, p99 ${FLOOR_OPEN_P99} ms,

@@ -1,7 +1,12 @@
 package io.loyalty.benchmarks;
 
 import io.loyalty.gateway.rules.Answer;
+import io.loyalty.gateway.store.Database;
 import io.loyalty.gateway.store.Redis;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XTrimArgs;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -9,7 +14,11 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -19,13 +28,27 @@ import java.util.UUID;
  * gateway's commit is one script that also checks the key and appends the write-behind event), then a fixed answer,
  * written by the gateway's own answer writer, is sent. No rules, no state, no write-behind, no PostgreSQL: so its
  * CPU per request is a lower bound on the gateway's, and its rate an upper bound, measured on the same box in the
- * same run. Environment: GATEWAY_PORT (18089), REDIS_URL (redis://127.0.0.1:6379), GATEWAY_EVENT_LOOPS (cores).
+ * same run.
+ *
+ * <p>With FLOOR_DATABASE_URL set it is the durable floor: each body is appended to one Redis stream instead, and one
+ * drain writes what the stream holds to PostgreSQL, one row per request keyed by its idempotency key (table
+ * {@value #TABLE}, batches of up to {@value #BATCH} rows in one {@code INSERT … unnest} each), then trims the stream.
+ * That is the least any design that writes its purchases behind to PostgreSQL must add: the gateway writes a ledger
+ * row per movement, a member row per member per batch and its figures besides.
+ *
+ * <p>Environment: GATEWAY_PORT (18089), REDIS_URL (redis://127.0.0.1:6379), GATEWAY_EVENT_LOOPS (cores),
+ * FLOOR_DATABASE_URL (unset).
  */
 public final class Floor {
   /** A purchase's answer, written by the gateway's own writer (a member with a tier to reach, as in the benchmark). */
   private static final Buffer ANSWER = io.loyalty.gateway.http.Answers.json(new Answer.Purchase(UUID.randomUUID(),
       UUID.randomUUID(), 1_234, false, 0, 123_456, 123_456, 0, new Answer.Balance(123_456, 0, 0), 12_345_678,
       new Answer.Tier("base", "silver", 7_654_322), false, 0));
+  static final String STREAM = "floor:wb";
+  static final String TABLE = "floor_ledger";
+  static final int BATCH = 2_000;
+  /** Pause of the drain once it has caught up, as the gateway's write-behind's default poll. */
+  private static final long POLL_MS = 20;
 
   private Floor() {
   }
@@ -38,18 +61,57 @@ public final class Floor {
         .with(new VertxOptions().setEventLoopPoolSize(loops).setPreferNativeTransport(true)).build();
     Redis redis = Redis.connect(vertx, System.getenv().getOrDefault("REDIS_URL", "redis://127.0.0.1:6379"), false,
         Duration.ofSeconds(5));
+    String databaseUrl = System.getenv("FLOOR_DATABASE_URL");
+    boolean durable = databaseUrl != null;
+    if (durable) {
+      Pool pool = Database.pool(vertx, databaseUrl, 1);
+      pool.query("CREATE TABLE IF NOT EXISTS " + TABLE + " (key text PRIMARY KEY, body bytea NOT NULL)").execute()
+          .toCompletionStage().toCompletableFuture().join();
+      drain(vertx, redis, pool);
+    }
     vertx.deployVerticle(() -> new VerticleBase() {
       @Override
       public Future<?> start() {
         return vertx.createHttpServer(new HttpServerOptions().setPort(port).setHost("127.0.0.1").setTcpNoDelay(true))
             .requestHandler(request -> request.body()
-                .compose(body -> redis.call(c -> c.set("floor:" + request.getHeader("idempotency-key"),
-                    body.getBytes())))
+                .compose(body -> durable
+                    ? redis.call(c -> c.xadd(STREAM, "k",
+                        request.getHeader("idempotency-key").getBytes(StandardCharsets.UTF_8), "b", body.getBytes()))
+                    : redis.call(c -> c.set("floor:" + request.getHeader("idempotency-key"), body.getBytes())))
                 .onComplete(stored -> request.response().setStatusCode(stored.succeeded() ? 201 : 503)
                     .putHeader("content-type", "application/json").end(ANSWER)))
             .listen();
       }
     }, new DeploymentOptions().setInstances(loops)).toCompletionStage().toCompletableFuture().join();
-    System.out.println("floor listening on " + port);
+    System.out.println((durable ? "durable floor" : "floor") + " listening on " + port);
+  }
+
+  /** Writes what the stream holds to PostgreSQL and trims it, batch after batch, for as long as the process runs. */
+  private static void drain(Vertx vertx, Redis redis, Pool pool) {
+    redis.call(c -> c.xrange(STREAM, Range.create("-", "+"), Limit.create(0, BATCH)))
+        .compose(entries -> entries.isEmpty() ? Future.succeededFuture(0) : write(redis, pool, entries))
+        .onComplete(written -> {
+          if (written.failed()) {
+            written.cause().printStackTrace();
+          }
+          long pause = written.succeeded() && written.result() == BATCH ? 0 : POLL_MS;
+          vertx.setTimer(Math.max(1, pause), t -> drain(vertx, redis, pool));
+        });
+  }
+
+  private static Future<Integer> write(Redis redis, Pool pool, List<StreamMessage<String, byte[]>> entries) {
+    String[] keys = new String[entries.size()];
+    Buffer[] bodies = new Buffer[entries.size()];
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = new String(entries.get(i).getBody().get("k"), StandardCharsets.UTF_8);
+      bodies[i] = Buffer.buffer(entries.get(i).getBody().get("b"));
+    }
+    String last = entries.get(entries.size() - 1).getId();
+    int dash = last.indexOf('-');
+    String after = last.substring(0, dash + 1) + (Long.parseLong(last.substring(dash + 1)) + 1);
+    return pool.preparedQuery("INSERT INTO " + TABLE + " (key, body) SELECT * FROM unnest($1::text[], $2::bytea[])")
+        .execute(Tuple.tuple().addValue(keys).addValue(bodies))
+        .compose(r -> redis.call(c -> c.xtrim(STREAM, XTrimArgs.Builder.minId(after))))
+        .map(trimmed -> keys.length);
   }
 }
