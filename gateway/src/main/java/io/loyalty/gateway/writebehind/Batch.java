@@ -27,7 +27,10 @@ import java.util.UUID;
  * batch, in any order, is harmless. The ledger rows are first inserted as new, the common case, without
  * {@code ON CONFLICT}: its check of every row before the insert cost PostgreSQL ~2 µs (8%) per purchase
  * (BENCHMARKS.md). A batch holding a row already written then fails on the ledger's key, and is written again with
- * the check ({@code newOnly}). Every other statement is idempotent.
+ * the check ({@code newOnly}). Every other statement is idempotent. The two statements of every batch take their
+ * columns' arrays apart with {@code unnest} in a select list, which yields the rows in step; {@code unnest} in
+ * {@code FROM} first copied each array's elements into a tuple store of its own (a third more time for a
+ * thousand-row insert: BENCHMARKS.md).
  */
 final class Batch {
   static final String INSERT_LEDGER = """
@@ -37,12 +40,15 @@ final class Batch {
                           idempotency_till, idempotency_key, idempotency_record)
       SELECT m, s, p, k, pt, da, dpe, dh, lot, r, tx, rn, till, timestamptz 'epoch' + at * interval '1 millisecond',
              tk, ts, tot, el, red, acc, rf, rec, it, ik, ir
-        FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[],
-                    $8::bigint[], $9::bigint[], $10::text[], $11::uuid[], $12::text[], $13::uuid[], $14::bigint[],
-                    $15::text[], $16::text[], $17::bigint[], $18::bigint[], $19::bigint[], $20::bigint[],
-                    $21::bigint[], $22::bytea[], $23::uuid[], $24::text[], $25::bytea[])
-             AS u(m, s, p, k, pt, da, dpe, dh, lot, r, tx, rn, till, at, tk, ts, tot, el, red, acc, rf, rec, it, ik,
-                  ir)""";
+        FROM (SELECT unnest($1::uuid[]) AS m, unnest($2::bigint[]) AS s, unnest($3::text[]) AS p,
+                     unnest($4::text[]) AS k, unnest($5::bigint[]) AS pt, unnest($6::bigint[]) AS da,
+                     unnest($7::bigint[]) AS dpe, unnest($8::bigint[]) AS dh, unnest($9::bigint[]) AS lot,
+                     unnest($10::text[]) AS r, unnest($11::uuid[]) AS tx, unnest($12::text[]) AS rn,
+                     unnest($13::uuid[]) AS till, unnest($14::bigint[]) AS at, unnest($15::text[]) AS tk,
+                     unnest($16::text[]) AS ts, unnest($17::bigint[]) AS tot, unnest($18::bigint[]) AS el,
+                     unnest($19::bigint[]) AS red, unnest($20::bigint[]) AS acc, unnest($21::bigint[]) AS rf,
+                     unnest($22::bytea[]) AS rec, unnest($23::uuid[]) AS it, unnest($24::text[]) AS ik,
+                     unnest($25::bytea[]) AS ir) u""";
   /**
    * For a batch some of whose rows may be in the ledger already: a plain insert of such a batch fails on the
    * ledger's key ({@link #alreadyWritten}), and the batch is written again with this.
@@ -64,9 +70,11 @@ final class Batch {
         SELECT m, s, a, pe, h, sp, d, st, now(), p, timestamptz 'epoch' + lp * interval '1 millisecond',
                date 'epoch' + lr::int, timestamptz 'epoch' + du * interval '1 millisecond',
                timestamptz 'epoch' + nx * interval '1 millisecond'
-          FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
-                      $8::bytea[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[])
-               AS u(m, s, a, pe, h, sp, d, st, p, lp, lr, du, nx)
+          FROM (SELECT unnest($1::uuid[]) AS m, unnest($2::bigint[]) AS s, unnest($3::bigint[]) AS a,
+                       unnest($4::bigint[]) AS pe, unnest($5::bigint[]) AS h, unnest($6::bigint[]) AS sp,
+                       unnest($7::bigint[]) AS d, unnest($8::bytea[]) AS st, unnest($9::text[]) AS p,
+                       unnest($10::bigint[]) AS lp, unnest($11::bigint[]) AS lr, unnest($12::bigint[]) AS du,
+                       unnest($13::bigint[]) AS nx) u
         ON CONFLICT (member_id) DO UPDATE
            SET seq = excluded.seq, available = excluded.available, pending = excluded.pending, held = excluded.held,
                lifetime_spend_minor = excluded.lifetime_spend_minor, debt = excluded.debt, state = excluded.state,
