@@ -2,7 +2,6 @@ package io.loyalty.gateway.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import io.loyalty.gateway.member.MemberStore;
 import io.loyalty.gateway.rules.Answer;
@@ -10,6 +9,7 @@ import io.loyalty.gateway.rules.Refusal;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 
@@ -40,10 +40,23 @@ public final class Answers {
     return Reply.encoded(status, json(outcome.decision().answer()), false);
   }
 
-  /** The answer's JSON, written straight to bytes. */
+  /**
+   * The answer's JSON, written straight into the buffer that is sent: the generator's own (recycled) buffer is
+   * copied once, into it, when the generator closes.
+   */
   public static Buffer json(Answer answer) {
-    ByteArrayBuilder out = new ByteArrayBuilder(512);
-    try (JsonGenerator g = JSON.createGenerator(out)) {
+    Buffer out = Buffer.buffer(512);
+    try (JsonGenerator g = JSON.createGenerator(new OutputStream() {
+      @Override
+      public void write(int b) {
+        out.appendByte((byte) b);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        out.appendBytes(b, off, len);
+      }
+    })) {
       g.writeStartObject();
       if (answer instanceof Answer.Purchase p) {
         g.writeStringField("transaction_id", p.transactionId().toString());
@@ -98,7 +111,7 @@ public final class Answers {
     } catch (IOException e) {
       throw new UncheckedIOException(e); // writing to memory does not fail
     }
-    return Buffer.buffer(out.toByteArray());
+    return out;
   }
 
   private static void balance(JsonGenerator g, Answer.Balance b) throws IOException {

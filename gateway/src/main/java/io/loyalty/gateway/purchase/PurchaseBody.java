@@ -4,13 +4,15 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.loyalty.gateway.http.Answers;
 import io.loyalty.gateway.http.Fields;
 import io.loyalty.gateway.program.Program;
 import io.loyalty.gateway.member.MemberRef;
 import io.loyalty.gateway.rules.Command;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,8 +25,8 @@ import java.util.function.Predicate;
  * bodies it is sure of: anything else (another field, a repeated one, a null, another type, a phone to normalise,
  * enrolment) makes it give up, and the caller reads the body with {@link PurchaseRequest#parse}, which is the
  * authority on every error. So it never accepts what that would refuse, and never answers differently. The
- * fingerprint hashes the body re-encoded token by token, exactly as the tree re-encodes it (a test compares them),
- * so a body sent alone and the same body in a batch are the same request.
+ * fingerprint hashes the body re-encoded token by token (streamed into the digest, not copied), exactly as the tree
+ * re-encodes it (a test compares them), so a body sent alone and the same body in a batch are the same request.
  */
 public final class PurchaseBody {
   private static final JsonFactory JSON = Answers.JSON;
@@ -34,16 +36,16 @@ public final class PurchaseBody {
 
   /** A request and its fingerprint, or null when the body needs the tree parser. */
   public static Parsed read(byte[] body, String route) {
+    MessageDigest sha = Purchases.fingerprinting(route);
     try (JsonParser p = JSON.createParser(body);
-         ByteArrayBuilder copy = new ByteArrayBuilder(body.length);
-         JsonGenerator g = JSON.createGenerator(copy)) {
+         JsonGenerator g = JSON.createGenerator(new DigestOutputStream(OutputStream.nullOutputStream(), sha))) {
       Reader r = new Reader(p, g);
       PurchaseRequest request = r.purchase();
       if (request == null || p.nextToken() != null) {
         return null;
       }
       g.flush();
-      return new Parsed(request, Purchases.fingerprint(route, copy.toByteArray()));
+      return new Parsed(request, Purchases.fingerprint(sha));
     } catch (IOException | RuntimeException e) {
       return null;
     }

@@ -131,11 +131,22 @@ public final class Purchases {
 
   /** The same over a body already re-encoded as compact JSON. */
   static byte[] fingerprint(String route, byte[] compactJson) {
+    MessageDigest sha = fingerprinting(route);
+    sha.update(compactJson);
+    return fingerprint(sha);
+  }
+
+  /** This thread's digest, reset and fed the route: the compact JSON goes in next, then {@link #fingerprint}. */
+  static MessageDigest fingerprinting(String route) {
     MessageDigest sha = SHA_256.get();
+    sha.reset(); // a pass that gave up half-way left its bytes in
     sha.update(route.getBytes(StandardCharsets.UTF_8));
     sha.update((byte) '\n');
-    sha.update(compactJson);
-    return Arrays.copyOf(sha.digest(), 16);
+    return sha;
+  }
+
+  static byte[] fingerprint(MessageDigest fed) {
+    return Arrays.copyOf(fed.digest(), 16);
   }
 
 }
