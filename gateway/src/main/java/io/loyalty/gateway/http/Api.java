@@ -86,8 +86,8 @@ public final class Api {
 
     io.loyalty.gateway.admin.AdminPage.mount(router);
 
-    BodyHandler bodies = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
-    BodyHandler batches = BodyHandler.create(false).setBodyLimit(MAX_BATCH_BODY_BYTES);
+    BodyHandler bodies = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES).setPreallocateBodyBuffer(true);
+    BodyHandler batches = BodyHandler.create(false).setBodyLimit(MAX_BATCH_BODY_BYTES).setPreallocateBodyBuffer(true);
     // one handler in front of every API route (plain prefix routes: regex routes cost more than the rules do)
     router.route("/v1/*").handler(ctx -> {
       String path = ctx.request().path();

@@ -212,7 +212,15 @@ public record Event(UUID member, String programId, long seq, long available, lon
   }
 
   public static Event decode(byte[] bytes) {
-    Binary.Reader r = new Binary.Reader(bytes);
+    return decode(bytes, null, null);
+  }
+
+  /**
+   * The event from the three parts a commit sent ({@link #head}, the state, the record: empty without a request),
+   * as its gateway hands them to the worker: read in place, nothing joined or copied.
+   */
+  static Event decode(byte[] head, byte[] sentState, byte[] sentRecord) {
+    Binary.Reader r = new Binary.Reader(head);
     int format = r.read();
     if (format < 1 || format > FORMAT || format == 2) {
       throw new IllegalArgumentException("write-behind event format " + format + " is not known");
@@ -286,7 +294,13 @@ public record Event(UUID member, String programId, long seq, long available, lon
       nextExpiryAt = next == null ? -1 : next.expireAt();
       profile = decoded.profile();
     }
-    if (format >= 4) {
+    if (sentState != null) {
+      if (format != FORMAT || sentState.length != stateLength || sentRecord.length != recordLength) {
+        throw new IllegalArgumentException("write-behind event parts do not match their head");
+      }
+      state = sentState;
+      record = key == null ? null : sentRecord;
+    } else if (format >= 4) {
       state = r.raw(stateLength);
       record = key == null ? null : r.raw(recordLength);
     }

@@ -25,7 +25,7 @@ public final class Handoff {
    */
   static final int BATCHES = 8;
   private final AtomicIntegerArray marked = new AtomicIntegerArray(Keys.SHARDS);
-  private final BlockingQueue<Held> entries;
+  private final BlockingQueue<StreamEntry> entries;
   private final Counter missed;
 
   /** @param batchSize the entries the worker takes at a time */
@@ -37,16 +37,12 @@ public final class Handoff {
         .register(registry);
   }
 
-  /** An entry as the commit sent it: joined on the worker's thread, not the event loop's. */
-  private record Held(int shard, String id, byte[] head, byte[] state, byte[] record) {
-  }
-
   /**
    * A committed entry of {@code shard}'s stream, with id {@code id}: the event the script wrote from its
-   * {@link Event#head}, state and record.
+   * {@link Event#head}, state and record, held as those three parts (the worker decodes them in place).
    */
   public void committed(int shard, String id, byte[] head, byte[] state, byte[] record) {
-    if (!entries.offer(new Held(shard, id, head, state, record))) {
+    if (!entries.offer(new StreamEntry(shard, id, head, state, record))) {
       missed(shard);
     }
   }
@@ -66,12 +62,8 @@ public final class Handoff {
 
   /** Up to {@code max} of the entries handed over, oldest first, no longer held. */
   List<StreamEntry> take(int max) {
-    List<Held> held = new ArrayList<>(Math.min(max, entries.size()));
-    entries.drainTo(held, max);
-    List<StreamEntry> taken = new ArrayList<>(held.size());
-    for (Held h : held) {
-      taken.add(new StreamEntry(h.shard(), h.id(), Event.whole(h.head(), h.state(), h.record())));
-    }
+    List<StreamEntry> taken = new ArrayList<>(Math.min(max, entries.size()));
+    entries.drainTo(taken, max);
     return taken;
   }
 

@@ -263,7 +263,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
           // an entry without a body (written by something else) fails to decode and is set aside like any other
           byte[] body = message.getBody() == null ? null : message.getBody().get("e");
           batch.putIfAbsent(shards.get(i) + " " + message.getId(),
-              new StreamEntry(shards.get(i), message.getId(), body == null ? new byte[0] : body));
+              StreamEntry.read(shards.get(i), message.getId(), body == null ? new byte[0] : body));
         }
       }
       return new Read(List.copyOf(batch.values()), backlog);
@@ -286,7 +286,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   private Future<Void> write(List<StreamEntry> entries) {
     List<Event> events;
     try {
-      events = entries.stream().map(StreamEntry::body).map(Event::decode).toList();
+      events = entries.stream().map(StreamEntry::event).toList();
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }

@@ -79,6 +79,31 @@ class EventFormatTest {
   }
 
   @Test
+  void theThreePartsAHandedOverEntryHoldsDecodeAsTheWholeEventDoes() {
+    MemberState before = MemberState.enrolled(MEMBER, "shop", PROFILE);
+    Decision d = purchase(before);
+    byte[] state = StateCodec.encode(d.state());
+    byte[] record = "the stored answer".getBytes(StandardCharsets.UTF_8);
+    byte[] head = Event.head(before, d, state.length, TILL, "key-1", record.length);
+
+    StreamEntry handed = new StreamEntry(3, "1-1", head, state, record);
+    assertThat(handed.body()).isEqualTo(Event.encode(before, d, state, TILL, "key-1", record));
+    assertThat(handed.event()).usingRecursiveComparison()
+        .isEqualTo(StreamEntry.read(3, "1-1", handed.body()).event());
+    assertThat(handed.event().state()).isSameAs(state); // read in place, not copied
+
+    byte[] noHead = Event.head(before, d, state.length, null, null, 0);
+    assertThat(new StreamEntry(3, "1-2", noHead, state, new byte[0]).event().idempotencyRecord()).isNull();
+
+    assertThatThrownBy(() -> new StreamEntry(3, "1-3", head, Arrays.copyOf(state, state.length - 1), record).event())
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new StreamEntry(3, "1-4", head, state, new byte[0]).event())
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new StreamEntry(3, "1-5", concat(head, new byte[] {0}), state, record).event())
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void eachUuidIsWrittenOnceAndTheMembersFieldsAreReadOffItsState() {
     MemberState before = MemberState.enrolled(MEMBER, "shop", PROFILE);
     Decision d = purchase(before);
