@@ -32,6 +32,17 @@ class EventFormatTest {
         NOW, false), program, NOW);
   }
 
+  static final byte[] ANSWER = "the stored answer".getBytes(StandardCharsets.UTF_8);
+
+  /** A new member's first purchase: the state before, the decision, and its new state encoded. */
+  record Committed(MemberState before, Decision decision, byte[] state) {
+    static Committed firstPurchase() {
+      MemberState before = MemberState.enrolled(MEMBER, "shop", PROFILE);
+      Decision d = purchase(before);
+      return new Committed(before, d, StateCodec.encode(d.state()));
+    }
+  }
+
   static byte[] concat(byte[]... parts) {
     byte[] whole = new byte[0];
     for (byte[] part : parts) {
@@ -44,10 +55,11 @@ class EventFormatTest {
 
   @Test
   void theHeadWithTheStateAndRecordAppendedIsTheWholeEvent() {
-    MemberState before = MemberState.enrolled(MEMBER, "shop", PROFILE);
-    Decision d = purchase(before);
-    byte[] state = StateCodec.encode(d.state());
-    byte[] record = "the stored answer".getBytes(StandardCharsets.UTF_8);
+    Committed c = Committed.firstPurchase();
+    MemberState before = c.before();
+    Decision d = c.decision();
+    byte[] state = c.state();
+    byte[] record = ANSWER;
 
     byte[] whole = Event.encode(before, d, state, TILL, "key-1", record);
     // what commit.lua does: ARGV[6] .. ARGV[2] .. ARGV[4]
@@ -80,10 +92,11 @@ class EventFormatTest {
 
   @Test
   void theThreePartsAHandedOverEntryHoldsDecodeAsTheWholeEventDoes() {
-    MemberState before = MemberState.enrolled(MEMBER, "shop", PROFILE);
-    Decision d = purchase(before);
-    byte[] state = StateCodec.encode(d.state());
-    byte[] record = "the stored answer".getBytes(StandardCharsets.UTF_8);
+    Committed c = Committed.firstPurchase();
+    MemberState before = c.before();
+    Decision d = c.decision();
+    byte[] state = c.state();
+    byte[] record = ANSWER;
     byte[] head = Event.head(before, d, state.length, TILL, "key-1", record.length);
 
     StreamEntry handed = new StreamEntry(3, "1-1", head, state, record);
@@ -105,9 +118,10 @@ class EventFormatTest {
 
   @Test
   void eachUuidIsWrittenOnceAndTheMembersFieldsAreReadOffItsState() {
-    MemberState before = MemberState.enrolled(MEMBER, "shop", PROFILE);
-    Decision d = purchase(before);
-    byte[] state = StateCodec.encode(d.state());
+    Committed c = Committed.firstPurchase();
+    MemberState before = c.before();
+    Decision d = c.decision();
+    byte[] state = c.state();
     byte[] head = Event.head(before, d, state.length, TILL, "key-1", 0);
 
     // the till is the request's, the entry's and the sale's, the transaction the entry's and the record's: each is
