@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.loyalty.gateway.codec.StateCodec;
+import io.loyalty.gateway.engagement.ExpiryJob;
 import io.loyalty.gateway.rules.Lot;
 import io.loyalty.gateway.rules.MemberState;
 import io.loyalty.gateway.rules.Profile;
@@ -73,11 +74,12 @@ class MigrationTest {
             + "FROM member_balances b "
             + "JOIN members m ON m.id = b.member_id JOIN member_consents c ON c.member_id = b.member_id")) {
       assertThat(rs.next()).isTrue();
-      // kept rounded up to the whole second (V8), so purchases within a second leave the indexed columns alone
+      // kept rounded up to the whole minute, so purchases within a minute leave the indexed columns alone
       long activateAt = expireAt - Rules.DAY_MILLIS;
+      long unit = ExpiryJob.DUE_ROUNDING_MILLIS;
       assertThat(rs.getTimestamp(1).getTime()).as("the pending lot activates first")
-          .isEqualTo((activateAt + 999) / 1000 * 1000).isBetween(activateAt, activateAt + 999);
-      assertThat(rs.getTimestamp(2).getTime()).isEqualTo((expireAt + 999) / 1000 * 1000);
+          .isEqualTo((activateAt + unit - 1) / unit * unit).isBetween(activateAt, activateAt + unit - 1);
+      assertThat(rs.getTimestamp(2).getTime()).isEqualTo((expireAt + unit - 1) / unit * unit);
       assertThat(rs.getBoolean(3)).as("service notices as personal data").isTrue();
       assertThat(rs.getString(4)).isEqualTo("till");
       assertThat(rs.getString(5)).as("the UTC day of the last redemption").isEqualTo("2026-03-04");

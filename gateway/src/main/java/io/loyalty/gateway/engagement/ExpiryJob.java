@@ -29,10 +29,14 @@ public final class ExpiryJob implements Scheduler.Job {
        ORDER BY due_at, member_id
        LIMIT $4""";
   /**
-   * Due times are stored rounded up to the whole second, so that a member's purchases within one second leave its
-   * row's indexed columns as they were and PostgreSQL updates the row in place; the job looks that far ahead.
+   * Due times are stored rounded up to the whole minute, so that a member's purchases within one minute leave its
+   * row's indexed columns as they were and PostgreSQL updates the row in place; the job looks that far ahead (a
+   * member due within the minute is decided at {@code now}, which changes nothing until it is due). A pass runs
+   * once every {@code SCHEDULER_INTERVAL_MS} (a minute by default), so a finer due time would not act sooner. By
+   * the second, a member buying more often than once a second had two in five of its row's updates add an entry
+   * to every index (BENCHMARKS.md).
    */
-  static final long DUE_ROUNDING_MILLIS = 1000;
+  public static final long DUE_ROUNDING_MILLIS = 60_000;
   /** Members matured at once (more makes a pass shorter and purchases meanwhile slower: BENCHMARKS.md). */
   static final int CHUNK = 50;
   private static final UUID FIRST = new UUID(0, 0);
@@ -52,7 +56,7 @@ public final class ExpiryJob implements Scheduler.Job {
     return "expiry";
   }
 
-  /** A due (or expiry) time as member_balances keeps it: rounded up to the whole second; none for none. */
+  /** A due (or expiry) time as member_balances keeps it: rounded up to the whole minute; none for none. */
   public static Long dueColumn(Long millis) {
     return millis == null || millis < 0 ? null : -Math.floorDiv(-millis, DUE_ROUNDING_MILLIS) * DUE_ROUNDING_MILLIS;
   }
