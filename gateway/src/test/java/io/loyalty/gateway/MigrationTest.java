@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.loyalty.gateway.codec.StateCodec;
-import io.loyalty.gateway.engagement.ExpiryJob;
 import io.loyalty.gateway.rules.Lot;
 import io.loyalty.gateway.rules.MemberState;
 import io.loyalty.gateway.rules.Profile;
@@ -76,7 +75,7 @@ class MigrationTest {
       assertThat(rs.next()).isTrue();
       // kept rounded up to the whole minute, so purchases within a minute leave the indexed columns alone
       long activateAt = expireAt - Rules.DAY_MILLIS;
-      long unit = ExpiryJob.DUE_ROUNDING_MILLIS;
+      long unit = 60_000;
       assertThat(rs.getTimestamp(1).getTime()).as("the pending lot activates first")
           .isEqualTo((activateAt + unit - 1) / unit * unit).isBetween(activateAt, activateAt + unit - 1);
       assertThat(rs.getTimestamp(2).getTime()).isEqualTo((expireAt + unit - 1) / unit * unit);

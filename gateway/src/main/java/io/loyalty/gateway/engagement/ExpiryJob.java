@@ -36,7 +36,7 @@ public final class ExpiryJob implements Scheduler.Job {
    * the second, a member buying more often than once a second had two in five of its row's updates add an entry
    * to every index (BENCHMARKS.md).
    */
-  public static final long DUE_ROUNDING_MILLIS = 60_000;
+  static final long DUE_ROUNDING_MILLIS = 60_000;
   /** Members matured at once (more makes a pass shorter and purchases meanwhile slower: BENCHMARKS.md). */
   static final int CHUNK = 50;
   private static final UUID FIRST = new UUID(0, 0);

@@ -1,5 +1,6 @@
 package io.loyalty.gateway.store;
 
+import java.nio.ByteBuffer;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.UUID;
@@ -61,12 +62,9 @@ public final class Keys {
   static UUID newTransactionId(UUID member, long epochMillis) {
     byte[] bytes = new byte[10]; // 12 bits for the time's half, 62 for the other (less the shard's 8)
     RANDOM.get().nextBytes(bytes);
-    long random = 0;
-    for (int i = 2; i < 10; i++) {
-      random = random << 8 | (bytes[i] & 0xff);
-    }
-    long time = epochMillis << 16 | 0x7000 | ((bytes[0] & 0x0f) << 8 | (bytes[1] & 0xff));
-    long variant2 = random & 0x3fffffffffffffffL | 0x8000000000000000L;
+    ByteBuffer random = ByteBuffer.wrap(bytes);
+    long time = epochMillis << 16 | 0x7000 | (random.getShort(0) & 0x0fff);
+    long variant2 = random.getLong(2) & 0x3fffffffffffffffL | 0x8000000000000000L;
     return new UUID(time, (variant2 & -SHARDS) | shard(member));
   }
 
