@@ -16,7 +16,11 @@
 # /proc/stat) and CPU µs per purchase of each process (from /proc/<pid>/stat), and their ratios. Then Redis
 # memory per member and per idempotency key (MEMORY USAGE over a sample). Writes the table into BENCHMARKS.md.
 #
+# The JVM's figure is also split: "JIT" and "GC" are what its JIT compiler's and its collector's threads (the VM
+# thread included) used in the same window (a JVM still compiling is not yet in the steady state of a gateway that
+# has run for days).
 # Environment: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test), RUN_SECONDS per run (30),
+# WARMUP_SECONDS before the gateway's measured runs (30),
 # CONNECTIONS for wrk (64), PG_CLIENTS for pgbench (32), MEMBERS (2000), GATEWAY_PORT (18089), REDIS_PORT (16399).
 # GATEWAY_ONLY=1 measures the gateway alone (for A/B of a change) and writes nothing; with PACED_RATE=n it also
 # measures p99 and CPU per purchase at n purchases/s offered (the same load for both builds); GATEWAY_JAVA_OPTS replace
@@ -27,6 +31,7 @@ cd "$(dirname "$0")/.."
 
 DATABASE_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}
 RUN_SECONDS=${RUN_SECONDS:-30}
+WARMUP_SECONDS=${WARMUP_SECONDS:-30}
 CONNECTIONS=${CONNECTIONS:-64}
 PG_CLIENTS=${PG_CLIENTS:-32}
 MEMBERS=${MEMBERS:-2000}
@@ -71,6 +76,12 @@ snapshot() {
          print "c" $1, "reaped-children", f[14] + f[15] }' \
     /proc/[0-9]*/stat 2>/dev/null || true  # a process may exit between the glob and the read
   awk '/^cpu /{ print "box box", $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+  # the JIT compiler's and the collector's threads of the JVM under test (parts of its figure): a JVM still
+  # compiling is not yet in the steady state a gateway that runs for days is in
+  [ -n "$GW_PID" ] && awk '{ o = index($0, "("); c = index($0, ")"); split(substr($0, c + 2), f, " ");
+         n = substr($0, o + 1, c - o - 1); if (n ~ /^C[12] Compile/) print "t" $1, "jit", f[12] + f[13];
+         else if (n ~ /^GC Thread/ || n == "VM Thread") print "t" $1, "gc", f[12] + f[13] }' \
+    /proc/"$GW_PID"/task/[0-9]*/stat 2>/dev/null || true
 }
 # Samples every second while $1 runs, so processes that exit before the end (pgbench's backends) still count.
 sample_while() {
@@ -239,21 +250,23 @@ gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_*
   GW_P99=$(awk -v v="$GW_P99" 'BEGIN { printf "%.1f", v / 1000 }')
   GW_BOX=$(us_per "$(ticks "$WORK/start" box)" "$GW_N")
   GW_JVM=$(us_per "$(ticks "$WORK/start" "pid:$GW_PID")" "$GW_N")
+  GW_JIT=$(us_per "$(ticks "$WORK/start" jit)" "$GW_N")
+  GW_GC=$(us_per "$(ticks "$WORK/start" gc)" "$GW_N")
   GW_REDIS=$(us_per "$(ticks "$WORK/start" "pid:$REDIS_PID" "pid:c$REDIS_PID")" "$GW_N")
   GW_PG=$(us_per "$(ticks "$WORK/start" postgres)" "$GW_N")
   GW_LOAD=$(us_per "$(ticks "$WORK/start" wrk)" "$GW_N")
   echo "   appendfsync $1: $GW_N purchases ($GW_NON2XX non-2xx, $GW_SOCKERR socket errors), $GW_RATE durable/s," \
-    "p50 $GW_P50 ms, p99 $GW_P99 ms; CPU µs per purchase: box $GW_BOX, gateway $GW_JVM, Redis $GW_REDIS," \
-    "PostgreSQL $GW_PG, wrk $GW_LOAD"
+    "p50 $GW_P50 ms, p99 $GW_P99 ms; CPU µs per purchase: box $GW_BOX, gateway $GW_JVM (JIT $GW_JIT, GC $GW_GC)," \
+    "Redis $GW_REDIS, PostgreSQL $GW_PG, wrk $GW_LOAD"
 }
 
 echo "== 2. The gateway over HTTP (wrk, $CONNECTIONS connections), warm-up"
-gateway_run always 30 >/dev/null
+gateway_run always "$WARMUP_SECONDS" >/dev/null
 echo "== 2. measured"
 gateway_run always "$RUN_SECONDS"
-A=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX")
+A=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX" "$GW_JIT" "$GW_GC")
 gateway_run everysec "$RUN_SECONDS"
-E=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX")
+E=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX" "$GW_JIT" "$GW_GC")
 
 [ -n "${GATEWAY_ONLY:-}" ] && [ -z "${PACED_RATE:-}" ] && exit 0
 echo "== 3. p99 at half the maximum rate, paced, appendfsync always"
@@ -298,7 +311,7 @@ GW_PID=$!
 wait_ready floor
 FLOOR=1 gateway_run always 10 >/dev/null
 FLOOR=1 gateway_run always "$RUN_SECONDS"
-F=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX")
+F=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX" "$GW_JIT" "$GW_GC")
 # The floor paced like step 3 (same offered rate, connections and gaps): the least latency any gateway on these
 # parts could show at the gateway's half rate, on this box today.
 FLOOR=1 gateway_run always "$RUN_SECONDS" "$WORK/paced.lua" "$OPEN_CONNECTIONS"
@@ -313,7 +326,7 @@ GW_PID=$!
 wait_ready "durable floor"
 FLOOR=durable gateway_run always 10 >/dev/null
 FLOOR=durable gateway_run always "$RUN_SECONDS"
-D=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX")
+D=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX" "$GW_JIT" "$GW_GC")
 psql -q "$DATABASE_URL" -c "DROP TABLE floor_ledger"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -332,10 +345,10 @@ PostgreSQL; CPU is µs per purchase over the same window (box: /proc/stat; proce
 | | Durable purchases/s | p50 / p99 ms | Box CPU µs | Gateway JVM | Redis | PostgreSQL | Load generator |
 |---|---|---|---|---|---|---|---|
 | PostgreSQL only (pgbench) | $PG_TPS | avg $PG_LAT | $PG_BOX | — | — | $PG_PG | $PG_LOAD |
-| Gateway, appendfsync always | ${A[0]} | ${A[1]} / ${A[2]} | ${A[3]} | ${A[4]} | ${A[5]} | ${A[6]} | ${A[7]} |
-| Gateway, appendfsync everysec | ${E[0]} | ${E[1]} / ${E[2]} | ${E[3]} | ${E[4]} | ${E[5]} | ${E[6]} | ${E[7]} |
-| Floor: HTTP in, one SET, a fixed answer out (always) | ${F[0]} | ${F[1]} / ${F[2]} | ${F[3]} | ${F[4]} | ${F[5]} | — | ${F[7]} |
-| Durable floor: a replay checked, a record stored, the body written behind to PostgreSQL (always) | ${D[0]} | ${D[1]} / ${D[2]} | ${D[3]} | ${D[4]} | ${D[5]} | ${D[6]} | ${D[7]} |
+| Gateway, appendfsync always | ${A[0]} | ${A[1]} / ${A[2]} | ${A[3]} | ${A[4]} (JIT ${A[9]}, GC ${A[10]}) | ${A[5]} | ${A[6]} | ${A[7]} |
+| Gateway, appendfsync everysec | ${E[0]} | ${E[1]} / ${E[2]} | ${E[3]} | ${E[4]} (JIT ${E[9]}, GC ${E[10]}) | ${E[5]} | ${E[6]} | ${E[7]} |
+| Floor: HTTP in, one SET, a fixed answer out (always) | ${F[0]} | ${F[1]} / ${F[2]} | ${F[3]} | ${F[4]} (JIT ${F[9]}, GC ${F[10]}) | ${F[5]} | — | ${F[7]} |
+| Durable floor: a replay checked, a record stored, the body written behind to PostgreSQL (always) | ${D[0]} | ${D[1]} / ${D[2]} | ${D[3]} | ${D[4]} (JIT ${D[9]}, GC ${D[10]}) | ${D[5]} | ${D[6]} | ${D[7]} |
 
 Gateway (always) / PostgreSQL only: rate $(ratio "${A[0]}" "$PG_TPS")×, box CPU per purchase $(ratio "${A[3]}" "$PG_BOX")×.
 Floor / PostgreSQL only: rate $(ratio "${F[0]}" "$PG_TPS")×, box CPU per request $(ratio "${F[3]}" "$PG_BOX")×: the most any
