@@ -258,15 +258,18 @@ gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_*
   echo "   appendfsync $1: $GW_N purchases ($GW_NON2XX non-2xx, $GW_SOCKERR socket errors), $GW_RATE durable/s," \
     "p50 $GW_P50 ms, p99 $GW_P99 ms; CPU µs per purchase: box $GW_BOX, gateway $GW_JVM (JIT $GW_JIT, GC $GW_GC)," \
     "Redis $GW_REDIS, PostgreSQL $GW_PG, wrk $GW_LOAD"
+  # the run's figures in the order the table reads them: 0 rate, 1 p50, 2 p99, 3 box, 4 JVM, 5 Redis,
+  # 6 PostgreSQL, 7 load generator, 8 non-2xx, 9 JIT, 10 GC
+  GW_RESULT=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX" "$GW_JIT" "$GW_GC")
 }
 
 echo "== 2. The gateway over HTTP (wrk, $CONNECTIONS connections), warm-up"
 gateway_run always "$WARMUP_SECONDS" >/dev/null
 echo "== 2. measured"
 gateway_run always "$RUN_SECONDS"
-A=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX" "$GW_JIT" "$GW_GC")
+A=("${GW_RESULT[@]}")
 gateway_run everysec "$RUN_SECONDS"
-E=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX" "$GW_JIT" "$GW_GC")
+E=("${GW_RESULT[@]}")
 
 [ -n "${GATEWAY_ONLY:-}" ] && [ -z "${PACED_RATE:-}" ] && exit 0
 echo "== 3. p99 at half the maximum rate, paced, appendfsync always"
@@ -311,7 +314,7 @@ GW_PID=$!
 wait_ready floor
 FLOOR=1 gateway_run always 10 >/dev/null
 FLOOR=1 gateway_run always "$RUN_SECONDS"
-F=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX" "$GW_JIT" "$GW_GC")
+F=("${GW_RESULT[@]}")
 # The floor paced like step 3 (same offered rate, connections and gaps): the least latency any gateway on these
 # parts could show at the gateway's half rate, on this box today.
 FLOOR=1 gateway_run always "$RUN_SECONDS" "$WORK/paced.lua" "$OPEN_CONNECTIONS"
@@ -326,7 +329,7 @@ GW_PID=$!
 wait_ready "durable floor"
 FLOOR=durable gateway_run always 10 >/dev/null
 FLOOR=durable gateway_run always "$RUN_SECONDS"
-D=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX" "$GW_JIT" "$GW_GC")
+D=("${GW_RESULT[@]}")
 psql -q "$DATABASE_URL" -c "DROP TABLE floor_ledger"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
