@@ -18,7 +18,8 @@
 #
 # The JVM's figure is also split: "JIT" and "GC" are what its JIT compiler's and its collector's threads (the VM
 # thread included) used in the same window (a JVM still compiling is not yet in the steady state of a gateway that
-# has run for days).
+# has run for days); "workers" what its Vert.x worker threads used: under this load, the write-behind's decoding and
+# batch building (its PostgreSQL client's I/O runs on the event loops, which are the rest).
 # Environment: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test), RUN_SECONDS per run (30),
 # WARMUP_SECONDS before the gateway's measured runs (30),
 # CONNECTIONS for wrk (64), PG_CLIENTS for pgbench (32), MEMBERS (2000), GATEWAY_PORT (18089), REDIS_PORT (16399).
@@ -76,11 +77,12 @@ snapshot() {
          print "c" $1, "reaped-children", f[14] + f[15] }' \
     /proc/[0-9]*/stat 2>/dev/null || true  # a process may exit between the glob and the read
   awk '/^cpu /{ print "box box", $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
-  # the JIT compiler's and the collector's threads of the JVM under test (parts of its figure): a JVM still
-  # compiling is not yet in the steady state a gateway that runs for days is in
+  # the JIT compiler's, the collector's and the Vert.x worker threads of the JVM under test (parts of its figure): a
+  # JVM still compiling is not yet in the steady state a gateway that runs for days is in
   [ -n "$GW_PID" ] && awk '{ o = index($0, "("); c = index($0, ")"); split(substr($0, c + 2), f, " ");
          n = substr($0, o + 1, c - o - 1); if (n ~ /^C[12] Compile/) print "t" $1, "jit", f[12] + f[13];
-         else if (n ~ /^GC Thread/ || n == "VM Thread") print "t" $1, "gc", f[12] + f[13] }' \
+         else if (n ~ /^GC Thread/ || n == "VM Thread") print "t" $1, "gc", f[12] + f[13];
+         else if (n ~ /^vert.x-worker/) print "t" $1, "worker", f[12] + f[13] }' \
     /proc/"$GW_PID"/task/[0-9]*/stat 2>/dev/null || true
 }
 # Samples every second while $1 runs, so processes that exit before the end (pgbench's backends) still count.
@@ -252,15 +254,17 @@ gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_*
   GW_JVM=$(us_per "$(ticks "$WORK/start" "pid:$GW_PID")" "$GW_N")
   GW_JIT=$(us_per "$(ticks "$WORK/start" jit)" "$GW_N")
   GW_GC=$(us_per "$(ticks "$WORK/start" gc)" "$GW_N")
+  GW_WORKER=$(us_per "$(ticks "$WORK/start" worker)" "$GW_N")
   GW_REDIS=$(us_per "$(ticks "$WORK/start" "pid:$REDIS_PID" "pid:c$REDIS_PID")" "$GW_N")
   GW_PG=$(us_per "$(ticks "$WORK/start" postgres)" "$GW_N")
   GW_LOAD=$(us_per "$(ticks "$WORK/start" wrk)" "$GW_N")
   echo "   appendfsync $1: $GW_N purchases ($GW_NON2XX non-2xx, $GW_SOCKERR socket errors), $GW_RATE durable/s," \
-    "p50 $GW_P50 ms, p99 $GW_P99 ms; CPU µs per purchase: box $GW_BOX, gateway $GW_JVM (JIT $GW_JIT, GC $GW_GC)," \
+    "p50 $GW_P50 ms, p99 $GW_P99 ms; CPU µs per purchase: box $GW_BOX, gateway $GW_JVM (JIT $GW_JIT, GC $GW_GC, workers $GW_WORKER)," \
     "Redis $GW_REDIS, PostgreSQL $GW_PG, wrk $GW_LOAD"
   # the run's figures in the order the table reads them: 0 rate, 1 p50, 2 p99, 3 box, 4 JVM, 5 Redis,
-  # 6 PostgreSQL, 7 load generator, 8 non-2xx, 9 JIT, 10 GC
-  GW_RESULT=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX" "$GW_JIT" "$GW_GC")
+  # 6 PostgreSQL, 7 load generator, 8 non-2xx, 9 JIT, 10 GC, 11 worker threads
+  GW_RESULT=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX" "$GW_JIT" "$GW_GC"
+    "$GW_WORKER")
 }
 
 echo "== 2. The gateway over HTTP (wrk, $CONNECTIONS connections), warm-up"
@@ -348,10 +352,10 @@ PostgreSQL; CPU is µs per purchase over the same window (box: /proc/stat; proce
 | | Durable purchases/s | p50 / p99 ms | Box CPU µs | Gateway JVM | Redis | PostgreSQL | Load generator |
 |---|---|---|---|---|---|---|---|
 | PostgreSQL only (pgbench) | $PG_TPS | avg $PG_LAT | $PG_BOX | — | — | $PG_PG | $PG_LOAD |
-| Gateway, appendfsync always | ${A[0]} | ${A[1]} / ${A[2]} | ${A[3]} | ${A[4]} (JIT ${A[9]}, GC ${A[10]}) | ${A[5]} | ${A[6]} | ${A[7]} |
-| Gateway, appendfsync everysec | ${E[0]} | ${E[1]} / ${E[2]} | ${E[3]} | ${E[4]} (JIT ${E[9]}, GC ${E[10]}) | ${E[5]} | ${E[6]} | ${E[7]} |
-| Floor: HTTP in, one SET, a fixed answer out (always) | ${F[0]} | ${F[1]} / ${F[2]} | ${F[3]} | ${F[4]} (JIT ${F[9]}, GC ${F[10]}) | ${F[5]} | — | ${F[7]} |
-| Durable floor: a replay checked, a record stored, the body written behind to PostgreSQL (always) | ${D[0]} | ${D[1]} / ${D[2]} | ${D[3]} | ${D[4]} (JIT ${D[9]}, GC ${D[10]}) | ${D[5]} | ${D[6]} | ${D[7]} |
+| Gateway, appendfsync always | ${A[0]} | ${A[1]} / ${A[2]} | ${A[3]} | ${A[4]} (JIT ${A[9]}, GC ${A[10]}, workers ${A[11]}) | ${A[5]} | ${A[6]} | ${A[7]} |
+| Gateway, appendfsync everysec | ${E[0]} | ${E[1]} / ${E[2]} | ${E[3]} | ${E[4]} (JIT ${E[9]}, GC ${E[10]}, workers ${E[11]}) | ${E[5]} | ${E[6]} | ${E[7]} |
+| Floor: HTTP in, one SET, a fixed answer out (always) | ${F[0]} | ${F[1]} / ${F[2]} | ${F[3]} | ${F[4]} (JIT ${F[9]}, GC ${F[10]}, workers ${F[11]}) | ${F[5]} | — | ${F[7]} |
+| Durable floor: a replay checked, a record stored, the body written behind to PostgreSQL (always) | ${D[0]} | ${D[1]} / ${D[2]} | ${D[3]} | ${D[4]} (JIT ${D[9]}, GC ${D[10]}, workers ${D[11]}) | ${D[5]} | ${D[6]} | ${D[7]} |
 
 Gateway (always) / PostgreSQL only: rate $(ratio "${A[0]}" "$PG_TPS")×, box CPU per purchase $(ratio "${A[3]}" "$PG_BOX")×.
 Floor / PostgreSQL only: rate $(ratio "${F[0]}" "$PG_TPS")×, box CPU per request $(ratio "${F[3]}" "$PG_BOX")×: the most any
