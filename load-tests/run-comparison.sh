@@ -11,7 +11,8 @@
 #      under step 3's paced load (its p99 bounds what any gateway on these parts could reach at that rate).
 #   5. The durable floor (full runs only): the same server, idempotent (one script answers a replay, or stores a
 #      record and appends the body to a Redis stream), and one drain writing the stream behind to PostgreSQL, one
-#      row per request in batches: the least any idempotent write-behind design must do.
+#      row per request in batches: the least any idempotent write-behind design must do; then under step 3's paced
+#      load too.
 # For each: durable purchases/s, p50/p99, box CPU µs per purchase (every process, load generator included, from
 # /proc/stat) and CPU µs per purchase of each process (from /proc/<pid>/stat), and their ratios. Then Redis
 # memory per member and per idempotency key (MEMORY USAGE over a sample). Writes the table into BENCHMARKS.md.
@@ -334,6 +335,9 @@ wait_ready "durable floor"
 FLOOR=durable gateway_run always 10 >/dev/null
 FLOOR=durable gateway_run always "$RUN_SECONDS"
 D=("${GW_RESULT[@]}")
+# paced like step 3 too: the least latency an idempotent write-behind design on these parts could show at that rate
+FLOOR=durable gateway_run always "$RUN_SECONDS" "$WORK/paced.lua" "$OPEN_CONNECTIONS"
+DURABLE_OPEN_RATE=$GW_RATE DURABLE_OPEN_P50=$GW_P50 DURABLE_OPEN_P99=$GW_P99 DURABLE_OPEN_KO=$((GW_NON2XX + GW_SOCKERR))
 psql -q "$DATABASE_URL" -c "DROP TABLE floor_ledger"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -368,6 +372,8 @@ At half the maximum, appendfsync always (~${HALF}/s offered, paced by wrk: $OPEN
 per $GAP_MS ms each on average, at random; served ${OPEN_RATE}/s): p50 ${OPEN_P50} ms, p99 ${OPEN_P99} ms, ${OPEN_KO} failed.
 The floor under the same paced load (served ${FLOOR_OPEN_RATE}/s): p50 ${FLOOR_OPEN_P50} ms, p99 ${FLOOR_OPEN_P99} ms,
 ${FLOOR_OPEN_KO} failed: the least p99 any gateway on these parts could show at that rate on this box today.
+The durable floor under the same paced load (served ${DURABLE_OPEN_RATE}/s): p50 ${DURABLE_OPEN_P50} ms,
+p99 ${DURABLE_OPEN_P99} ms, ${DURABLE_OPEN_KO} failed: the least an idempotent design writing behind to PostgreSQL could show.
 Redis memory: ${MEM_MEMBER} bytes per member (sample of $LOTS members after ~$PURCHASES_PER_MEMBER purchases each),
 ${MEM_KEY} bytes per idempotency key.
 <!-- comparison:end -->
