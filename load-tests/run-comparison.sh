@@ -19,8 +19,8 @@
 #
 # The JVM's figure is also split: "JIT" and "GC" are what its JIT compiler's and its collector's threads (the VM
 # thread included) used in the same window (a JVM still compiling is not yet in the steady state of a gateway that
-# has run for days); "workers" what its Vert.x worker threads used: under this load, the write-behind's decoding and
-# batch building (its PostgreSQL client's I/O runs on the event loops, which are the rest).
+# has run for days); "workers" what its Vert.x worker threads used: the background work, under this load almost all
+# of it the write-behind's decoding and batch building (the I/O of all of it runs on the event loops, the rest).
 # Environment: DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/test), RUN_SECONDS per run (30),
 # WARMUP_SECONDS before the gateway's measured runs (30),
 # CONNECTIONS for wrk (64), PG_CLIENTS for pgbench (32), MEMBERS (2000), GATEWAY_PORT (18089), REDIS_PORT (16399).

@@ -14,8 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The background work that keeps members engaged, on an event loop of its own (never one serving tills): the
- * scheduler's jobs (expiry of untouched members, reminders, digests) and the webhook deliveries.
+ * The background work that keeps members engaged, deployed on a worker context (never on an event loop serving
+ * tills): the scheduler's jobs (expiry of untouched members, reminders, digests) and the webhook deliveries.
  */
 public final class EngagementVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(EngagementVerticle.class);
