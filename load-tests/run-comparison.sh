@@ -263,9 +263,9 @@ gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_*
     "p50 $GW_P50 ms, p99 $GW_P99 ms; CPU µs per purchase: box $GW_BOX, gateway $GW_JVM (JIT $GW_JIT, GC $GW_GC, workers $GW_WORKER)," \
     "Redis $GW_REDIS, PostgreSQL $GW_PG, wrk $GW_LOAD"
   # the run's figures in the order the table reads them: 0 rate, 1 p50, 2 p99, 3 box, 4 JVM, 5 Redis,
-  # 6 PostgreSQL, 7 load generator, 8 non-2xx, 9 JIT, 10 GC, 11 worker threads
+  # 6 PostgreSQL, 7 load generator, 8 non-2xx, 9 JIT, 10 GC, 11 worker threads, 12 failed (non-2xx and socket errors)
   GW_RESULT=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX" "$GW_JIT" "$GW_GC"
-    "$GW_WORKER")
+    "$GW_WORKER" $((GW_NON2XX + GW_SOCKERR)))
 }
 
 echo "== 2. The gateway over HTTP (wrk, $CONNECTIONS connections), warm-up"
@@ -291,10 +291,11 @@ OPEN_CONNECTIONS=256
 GAP_MS=$(( OPEN_CONNECTIONS * 1000 / (HALF > 0 ? HALF : 1) ))
 sed "s/^function done/function delay() return math.floor(-math.log(1 - math.random()) * $GAP_MS + 0.5) end\nfunction done/" \
   "$WORK/purchase.lua" > "$WORK/paced.lua"
-gateway_run always "$RUN_SECONDS" "$WORK/paced.lua" "$OPEN_CONNECTIONS" > "$WORK/paced.line"
-OPEN_RATE=$GW_RATE OPEN_P50=$GW_P50 OPEN_P99=$GW_P99 OPEN_KO=$((GW_NON2XX + GW_SOCKERR))
-echo "   offered ~$HALF/s ($OPEN_CONNECTIONS connections, one request per $GAP_MS ms each on average), served $OPEN_RATE/s:" \
-  "p50 $OPEN_P50 ms, p99 $OPEN_P99 ms, $OPEN_KO failed; CPU µs per purchase: box $GW_BOX, gateway $GW_JVM," \
+paced_run() { gateway_run always "$RUN_SECONDS" "$WORK/paced.lua" "$OPEN_CONNECTIONS"; }  # what each design meets
+paced_run > "$WORK/paced.line"
+O=("${GW_RESULT[@]}")
+echo "   offered ~$HALF/s ($OPEN_CONNECTIONS connections, one request per $GAP_MS ms each on average), served ${O[0]}/s:" \
+  "p50 ${O[1]} ms, p99 ${O[2]} ms, ${O[12]} failed; CPU µs per purchase: box $GW_BOX, gateway $GW_JVM," \
   "Redis $GW_REDIS, PostgreSQL $GW_PG, wrk $GW_LOAD"
 [ -n "${GATEWAY_ONLY:-}" ] && exit 0
 
@@ -322,8 +323,8 @@ FLOOR=1 gateway_run always "$RUN_SECONDS"
 F=("${GW_RESULT[@]}")
 # The floor paced like step 3 (same offered rate, connections and gaps): the least latency any gateway on these
 # parts could show at the gateway's half rate, on this box today.
-FLOOR=1 gateway_run always "$RUN_SECONDS" "$WORK/paced.lua" "$OPEN_CONNECTIONS"
-FLOOR_OPEN_RATE=$GW_RATE FLOOR_OPEN_P50=$GW_P50 FLOOR_OPEN_P99=$GW_P99 FLOOR_OPEN_KO=$((GW_NON2XX + GW_SOCKERR))
+FLOOR=1 paced_run
+FO=("${GW_RESULT[@]}")
 
 echo "== 5. The durable floor: as 4, but one script checks for a replay, stores a record and appends the body to a"\
   "stream, written behind to PostgreSQL (one row each)"
@@ -336,8 +337,8 @@ FLOOR=durable gateway_run always 10 >/dev/null
 FLOOR=durable gateway_run always "$RUN_SECONDS"
 D=("${GW_RESULT[@]}")
 # paced like step 3 too: the least latency an idempotent write-behind design on these parts could show at that rate
-FLOOR=durable gateway_run always "$RUN_SECONDS" "$WORK/paced.lua" "$OPEN_CONNECTIONS"
-DURABLE_OPEN_RATE=$GW_RATE DURABLE_OPEN_P50=$GW_P50 DURABLE_OPEN_P99=$GW_P99 DURABLE_OPEN_KO=$((GW_NON2XX + GW_SOCKERR))
+FLOOR=durable paced_run
+DO=("${GW_RESULT[@]}")
 psql -q "$DATABASE_URL" -c "DROP TABLE floor_ledger"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -369,11 +370,11 @@ idempotent design on these parts that writes its purchases behind to PostgreSQL 
 a record kept 48 h, one row per purchase), on this box today.
 Non-2xx answers: ${A[8]} (always), ${E[8]} (everysec), ${F[8]} (floor), ${D[8]} (durable floor).
 At half the maximum, appendfsync always (~${HALF}/s offered, paced by wrk: $OPEN_CONNECTIONS connections, one request
-per $GAP_MS ms each on average, at random; served ${OPEN_RATE}/s): p50 ${OPEN_P50} ms, p99 ${OPEN_P99} ms, ${OPEN_KO} failed.
-The floor under the same paced load (served ${FLOOR_OPEN_RATE}/s): p50 ${FLOOR_OPEN_P50} ms, p99 ${FLOOR_OPEN_P99} ms,
-${FLOOR_OPEN_KO} failed: the least p99 any gateway on these parts could show at that rate on this box today.
-The durable floor under the same paced load (served ${DURABLE_OPEN_RATE}/s): p50 ${DURABLE_OPEN_P50} ms,
-p99 ${DURABLE_OPEN_P99} ms, ${DURABLE_OPEN_KO} failed: the least an idempotent design writing behind to PostgreSQL could show.
+per $GAP_MS ms each on average, at random; served ${O[0]}/s): p50 ${O[1]} ms, p99 ${O[2]} ms, ${O[12]} failed.
+The floor under the same paced load (served ${FO[0]}/s): p50 ${FO[1]} ms, p99 ${FO[2]} ms,
+${FO[12]} failed: the least p99 any gateway on these parts could show at that rate on this box today.
+The durable floor under the same paced load (served ${DO[0]}/s): p50 ${DO[1]} ms,
+p99 ${DO[2]} ms, ${DO[12]} failed: the least an idempotent design writing behind to PostgreSQL could show.
 Redis memory: ${MEM_MEMBER} bytes per member (sample of $LOTS members after ~$PURCHASES_PER_MEMBER purchases each),
 ${MEM_KEY} bytes per idempotency key.
 <!-- comparison:end -->

@@ -58,11 +58,6 @@ import org.slf4j.LoggerFactory;
 public final class Gateway {
   /** Each readiness probe gets this long before it counts as down. */
   private static final long HEALTH_TIMEOUT_MILLIS = 1000;
-
-  /** Background work (write-behind, engagement, housekeeping) runs on a worker context, off the tills' loops. */
-  private static DeploymentOptions background() {
-    return new DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER);
-  }
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
 
   private final Vertx vertx;
@@ -147,8 +142,8 @@ public final class Gateway {
                   request -> Api.invalidRequest(request, meter)),
               new DeploymentOptions().setInstances(config.eventLoops()))
               .recover(e -> Future.failedFuture(listenFailure(config, e))))
-          // the rest on worker contexts: the event loops are the API verticle's (one per loop), and work queued on
-          // a loop makes the tills' requests on it wait (background jobs on a loop doubled the p99 at half rate)
+          // the rest on worker contexts: the event loops are the API verticle's (one per loop), and a job's work
+          // queued on a loop would make the tills' requests on it wait (a scheduler pass over many members)
           .compose(apiId -> vertx.deployVerticle(writeBehind, background())
               .compose(writeBehindId -> vertx.deployVerticle(new EngagementVerticle(pool, store, programs, clock,
                   config.schedulerIntervalMillis(), config.webhookPollMillis(), config.webhookTimeoutMillis(), registry),
@@ -231,5 +226,10 @@ public final class Gateway {
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** Background work (write-behind, engagement, housekeeping) runs on a worker context, off the tills' loops. */
+  private static DeploymentOptions background() {
+    return new DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER);
   }
 }
