@@ -217,11 +217,16 @@ backlog() {  # write-behind entries waiting, over every shard stream (the durabl
   redis-cli -p "$REDIS_PORT" eval "local n = 0 for s = 0, $SHARDS - 1 do n = n + redis.call('XLEN', 'lg:{' .. s .. '}:wb') end return n" 0
 }
 
+rewrites() {  # completed | in_progress: Redis's append-only-file rewrites done since it started, or running now (0/1)
+  redis-cli -p "$REDIS_PORT" info persistence | awk -F: -v f="aof_rewrite${1/completed/s}" '$1 == f { print $2 + 0 }'
+}
+
 RUN_TAG=0
 gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_* results
   RUN_TAG=$((RUN_TAG + 1))
   redis-cli -p "$REDIS_PORT" config set appendfsync "$1" >/dev/null
   rm -f "$WORK"/snap.*
+  local rewrites_before; rewrites_before=$(rewrites completed)
   snapshot > "$WORK/start"
   local started; started=$(date +%s%N)
   wrk -t2 -c"${4:-$CONNECTIONS}" -d"${2}s" --timeout 10s -s "${3:-$WORK/purchase.lua}" \
@@ -233,6 +238,9 @@ gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_*
   for _ in $(seq 1 600); do [ "$(backlog)" = "0" ] && break; snapshot > "$WORK/snap.drain"; sleep 0.2; done
   snapshot > "$WORK/end"
   local ended; ended=$(date +%s%N)
+  # append-only-file rewrites that ran in the window, whole or in part (a rewrite's child takes a core of the two
+  # while it dumps the data set: the tail of a window it falls in is its, BENCHMARKS.md)
+  GW_REWRITES=$(( $(rewrites completed) - rewrites_before + $(rewrites in_progress) ))
   read -r _ GW_REQ GW_NON2XX GW_SOCKERR _ GW_P50 GW_P99 <<<"$(grep RESULT "$WORK/wrk.out")"
   GW_N=$((GW_REQ - GW_NON2XX - GW_SOCKERR))
   # every purchase counted must be a new one, written to the ledger (a replay would cost less and count the same);
@@ -261,11 +269,12 @@ gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_*
   GW_LOAD=$(us_per "$(ticks "$WORK/start" wrk)" "$GW_N")
   echo "   appendfsync $1: $GW_N purchases ($GW_NON2XX non-2xx, $GW_SOCKERR socket errors), $GW_RATE durable/s," \
     "p50 $GW_P50 ms, p99 $GW_P99 ms; CPU µs per purchase: box $GW_BOX, gateway $GW_JVM (JIT $GW_JIT, GC $GW_GC, workers $GW_WORKER)," \
-    "Redis $GW_REDIS, PostgreSQL $GW_PG, wrk $GW_LOAD"
+    "Redis $GW_REDIS, PostgreSQL $GW_PG, wrk $GW_LOAD; $GW_REWRITES append-only-file rewrites"
   # the run's figures in the order the table reads them: 0 rate, 1 p50, 2 p99, 3 box, 4 JVM, 5 Redis,
-  # 6 PostgreSQL, 7 load generator, 8 non-2xx, 9 JIT, 10 GC, 11 worker threads, 12 failed (non-2xx and socket errors)
+  # 6 PostgreSQL, 7 load generator, 8 non-2xx, 9 JIT, 10 GC, 11 worker threads, 12 failed (non-2xx and socket errors),
+  # 13 append-only-file rewrites
   GW_RESULT=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX" "$GW_JIT" "$GW_GC"
-    "$GW_WORKER" $((GW_NON2XX + GW_SOCKERR)))
+    "$GW_WORKER" $((GW_NON2XX + GW_SOCKERR)) "$GW_REWRITES")
 }
 
 echo "== 2. The gateway over HTTP (wrk, $CONNECTIONS connections), warm-up"
@@ -296,7 +305,7 @@ paced_run > "$WORK/paced.line"
 O=("${GW_RESULT[@]}")
 echo "   offered ~$HALF/s ($OPEN_CONNECTIONS connections, one request per $GAP_MS ms each on average), served ${O[0]}/s:" \
   "p50 ${O[1]} ms, p99 ${O[2]} ms, ${O[12]} failed; CPU µs per purchase: box $GW_BOX, gateway $GW_JVM," \
-  "Redis $GW_REDIS, PostgreSQL $GW_PG, wrk $GW_LOAD"
+  "Redis $GW_REDIS, PostgreSQL $GW_PG, wrk $GW_LOAD; $GW_REWRITES append-only-file rewrites"
 [ -n "${GATEWAY_ONLY:-}" ] && exit 0
 
 echo "== Redis memory"
@@ -369,12 +378,15 @@ Durable floor / PostgreSQL only: rate $(ratio "${D[0]}" "$PG_TPS")×, box CPU pe
 idempotent design on these parts that writes its purchases behind to PostgreSQL could reach (one script per request,
 a record kept 48 h, one row per purchase), on this box today.
 Non-2xx answers: ${A[8]} (always), ${E[8]} (everysec), ${F[8]} (floor), ${D[8]} (durable floor).
+Redis append-only-file rewrites in each window, whole or in part (their child's CPU is in Redis's column): ${A[13]} (always),
+${E[13]} (everysec), ${F[13]} (floor), ${D[13]} (durable floor).
 At half the maximum, appendfsync always (~${HALF}/s offered, paced by wrk: $OPEN_CONNECTIONS connections, one request
-per $GAP_MS ms each on average, at random; served ${O[0]}/s): p50 ${O[1]} ms, p99 ${O[2]} ms, ${O[12]} failed.
+per $GAP_MS ms each on average, at random; served ${O[0]}/s): p50 ${O[1]} ms, p99 ${O[2]} ms, ${O[12]} failed;
+box CPU ${O[3]} µs per purchase (JVM ${O[4]}, Redis ${O[5]}, PostgreSQL ${O[6]}, wrk ${O[7]}); ${O[13]} append-only-file rewrites in the window.
 The floor under the same paced load (served ${FO[0]}/s): p50 ${FO[1]} ms, p99 ${FO[2]} ms,
-${FO[12]} failed: the least p99 any gateway on these parts could show at that rate on this box today.
+${FO[12]} failed; box CPU ${FO[3]} µs per request; ${FO[13]} rewrites: the least p99 any gateway on these parts could show at that rate on this box today.
 The durable floor under the same paced load (served ${DO[0]}/s): p50 ${DO[1]} ms,
-p99 ${DO[2]} ms, ${DO[12]} failed: the least an idempotent design writing behind to PostgreSQL could show.
+p99 ${DO[2]} ms, ${DO[12]} failed; box CPU ${DO[3]} µs per request; ${DO[13]} rewrites: the least an idempotent design writing behind to PostgreSQL could show.
 Redis memory: ${MEM_MEMBER} bytes per member (sample of $LOTS members after ~$PURCHASES_PER_MEMBER purchases each),
 ${MEM_KEY} bytes per idempotency key.
 <!-- comparison:end -->
