@@ -217,8 +217,8 @@ backlog() {  # write-behind entries waiting, over every shard stream (the durabl
   redis-cli -p "$REDIS_PORT" eval "local n = 0 for s = 0, $SHARDS - 1 do n = n + redis.call('XLEN', 'lg:{' .. s .. '}:wb') end return n" 0
 }
 
-rewrites() {  # completed | in_progress: Redis's append-only-file rewrites done since it started, or running now (0/1)
-  redis-cli -p "$REDIS_PORT" info persistence | awk -F: -v f="aof_rewrite${1/completed/s}" '$1 == f { print $2 + 0 }'
+rewrites() {  # aof_rewrites | aof_rewrite_in_progress: Redis's append-only-file rewrites done, or running now (0/1)
+  redis-cli -p "$REDIS_PORT" info persistence | awk -F: -v f="$1" '$1 == f { print $2 + 0 }'
 }
 
 RUN_TAG=0
@@ -226,7 +226,7 @@ gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_*
   RUN_TAG=$((RUN_TAG + 1))
   redis-cli -p "$REDIS_PORT" config set appendfsync "$1" >/dev/null
   rm -f "$WORK"/snap.*
-  local rewrites_before; rewrites_before=$(rewrites completed)
+  local rewrites_before; rewrites_before=$(rewrites aof_rewrites)
   snapshot > "$WORK/start"
   local started; started=$(date +%s%N)
   wrk -t2 -c"${4:-$CONNECTIONS}" -d"${2}s" --timeout 10s -s "${3:-$WORK/purchase.lua}" \
@@ -240,7 +240,7 @@ gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_*
   local ended; ended=$(date +%s%N)
   # append-only-file rewrites that ran in the window, whole or in part (a rewrite's child takes a core of the two
   # while it dumps the data set: the tail of a window it falls in is its, BENCHMARKS.md)
-  GW_REWRITES=$(( $(rewrites completed) - rewrites_before + $(rewrites in_progress) ))
+  GW_REWRITES=$(( $(rewrites aof_rewrites) - rewrites_before + $(rewrites aof_rewrite_in_progress) ))
   read -r _ GW_REQ GW_NON2XX GW_SOCKERR _ GW_P50 GW_P99 <<<"$(grep RESULT "$WORK/wrk.out")"
   GW_N=$((GW_REQ - GW_NON2XX - GW_SOCKERR))
   # every purchase counted must be a new one, written to the ledger (a replay would cost less and count the same);

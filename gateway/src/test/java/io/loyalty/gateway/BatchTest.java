@@ -124,6 +124,30 @@ class BatchTest extends GatewayTest {
     }
   }
 
+  @Test
+  void aPurchaseFollowedByNineHundredNinetyNineItemsRefusedAtOnceIsAnsweredItemByItem() {
+    String till = gw.till(gw.program(new JsonObject().put("expiry_days", 365)));
+    String member = gw.member(till);
+    Instant now = gw.clock.instant();
+    // the first item waits for Redis; each of the others is refused before any I/O (from the future), when the one
+    // before it is done
+    JsonArray items = new JsonArray().add(item("ok-0", "purchase", now, TestGateway.purchase(member, "OK-0", 10_000,
+        null)));
+    for (int i = 1; i < 1000; i++) {
+      items.add(item("future-" + i, "purchase", now.plus(Duration.ofHours(1)),
+          TestGateway.purchase(member, "F-" + i, 10_000, null)));
+    }
+    Response response = gw.call("POST", "/v1/batches", till, null, new JsonObject().put("items", items).encode());
+    assertThat(response.status()).as(response.raw().body()).isEqualTo(200);
+    JsonArray results = response.json().getJsonArray("results");
+    assertThat(results.size()).isEqualTo(1000);
+    assertThat(results.getJsonObject(0).getInteger("status")).isEqualTo(201);
+    for (int i = 1; i < 1000; i++) {
+      assertThat(results.getJsonObject(i).getInteger("status")).isEqualTo(422);
+      assertThat(results.getJsonObject(i).getString("idempotency_key")).isEqualTo("future-" + i);
+    }
+  }
+
   static JsonObject item(String key, String kind, Instant occurredAt, JsonObject body) {
     return new JsonObject().put("idempotency_key", key).put("occurred_at", occurredAt.toString()).put("kind", kind)
         .put("body", body);

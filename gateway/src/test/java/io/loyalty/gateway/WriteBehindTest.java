@@ -233,6 +233,47 @@ class WriteBehindTest extends GatewayTest {
   }
 
   @Test
+  void aBatchOfThousandsThatCannotBeWrittenIsSetAsideWholeAndTheWorkerGoesOnAndStops() throws Exception {
+    String program = gw.program(new JsonObject());
+    String till = gw.till(program);
+    String member = gw.member(till);
+    gw.awaitDrained();
+    long lettersBefore = deadLettersInRedis();
+    double countedBefore = deadLettersCounted();
+    // The first sweep after the restart reads all of these into one batch, which fails, so each entry is tried
+    // alone, in shard order: first one PostgreSQL refuses (an adjustment of a member it does not know: its try
+    // completes later, on PostgreSQL's answer), then thousands that fail at once (none decodes), every one of them
+    // tried when the one before it is done.
+    java.util.UUID orphan = java.util.UUID.randomUUID();
+    orphan = new java.util.UUID(orphan.getMostSignificantBits(), orphan.getLeastSignificantBits() & -Keys.SHARDS);
+    byte[] refused = adjustment(orphan, program, 7, "no such member", 0);
+    int poison = 20_000;
+    gw.restart(() -> {
+      gw.binaryRedis().xadd(Keys.stream(0), Map.of("e", refused));
+      for (int i = 0; i < poison; i++) {
+        gw.redis().xadd(Keys.stream(i % Keys.SHARDS), Map.of("e", "{not an event " + i));
+      }
+    });
+    for (int i = 0; i < 3; i++) {
+      gw.purchase(till, "after-poison-batch-" + i, TestGateway.purchase(member, "R-" + i, 100_000, null));
+    }
+    gw.awaitDrained();
+    try (Connection sql = gw.sql()) {
+      assertThat(ledgerSums(sql, member)).containsExactly(150, 0, 0);
+    }
+    assertThat(deadLetterFor(orphan)).isNotNull();
+    assertThat(deadLettersInRedis() - lettersBefore).isEqualTo(poison + 1);
+    assertThat(deadLettersCounted() - countedBefore).isEqualTo(poison + 1);
+    // and the worker is idle, not stuck in a batch: a stop completes (the one after the test too)
+    gw.restart(() -> { });
+    gw.purchase(till, "after-restart", TestGateway.purchase(member, "R-restart", 100_000, null));
+    gw.awaitDrained();
+    try (Connection sql = gw.sql()) {
+      assertThat(ledgerSums(sql, member)).containsExactly(200, 0, 0);
+    }
+  }
+
+  @Test
   void anEntryFailingForAReasonNotItsOwnIsSetAsideOnceItMeetsEntriesThatCanBeWritten() throws Exception {
     String program = gw.program(new JsonObject());
     String till = gw.till(program);

@@ -1,5 +1,6 @@
 package io.loyalty.gateway.batch;
 
+import io.loyalty.gateway.InTurn;
 import io.loyalty.gateway.http.ApiException;
 import io.loyalty.gateway.http.Fields;
 import io.loyalty.gateway.http.Problems;
@@ -79,14 +80,8 @@ public final class Batches {
     }
     f.throwIfInvalid();
     JsonArray results = new JsonArray();
-    Future<Void> chain = Future.succeededFuture();
-    for (Item item : items) {
-      chain = chain.compose(v -> run(till, program, item).map(result -> {
-        results.add(result);
-        return null;
-      }));
-    }
-    return chain.map(v -> new Reply(200, new JsonObject().put("results", results)));
+    return InTurn.each(items.iterator(), item -> run(till, program, item).map(results::add))
+        .map(v -> new Reply(200, new JsonObject().put("results", results)));
   }
 
   /** One item's result; fails (so the whole batch does) only when a store is unavailable. */

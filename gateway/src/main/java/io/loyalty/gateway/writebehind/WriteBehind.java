@@ -6,6 +6,7 @@ import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
+import io.loyalty.gateway.InTurn;
 import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.store.StoreErrors;
 import io.loyalty.gateway.store.Redis;
@@ -18,9 +19,11 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -309,19 +312,16 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
    */
   private Future<Void> isolate(List<StreamEntry> batch, Throwable cause) {
     Map<StreamEntry, Throwable> failed = new LinkedHashMap<>();
-    Future<Void> chain = Future.succeededFuture();
-    for (StreamEntry entry : batch) {
-      chain = chain.compose(v -> write(List.of(entry)).recover(e -> {
-        if (StoreErrors.isOutage(e)) {
-          return Future.failedFuture(e);
-        }
-        failed.put(entry, e);
-        return Future.succeededFuture();
-      }));
-    }
-    return chain.compose(v -> {
+    Future<Void> tried = InTurn.each(batch.iterator(), entry -> write(List.of(entry)).recover(e -> {
+      if (StoreErrors.isOutage(e)) {
+        return Future.failedFuture(e); // the tries end
+      }
+      failed.put(entry, e);
+      return Future.succeededFuture();
+    }));
+    return tried.compose(v -> {
       boolean othersWritten = failed.size() < batch.size();
-      List<StreamEntry> aside = new ArrayList<>();
+      Set<StreamEntry> aside = new LinkedHashSet<>();
       List<Future<?>> moved = new ArrayList<>();
       failed.forEach((entry, error) -> {
         if (!othersWritten && !ownFault(error)) {
@@ -335,7 +335,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
             "e", entry.body(), "error", bytes(String.valueOf(error.getMessage()))))));
       });
       // set aside for good at once (deleted from the stream), even if the rest of the batch is to be retried
-      Future<Void> setAside = Future.all(moved).compose(all -> delete(aside))
+      Future<Void> setAside = Future.all(moved).compose(all -> delete(List.copyOf(aside)))
           .onSuccess(done -> unwritten = batch.stream().filter(e -> !aside.contains(e)).toList());
       return aside.size() == failed.size() ? setAside : setAside.compose(all -> Future.failedFuture(cause));
     });
