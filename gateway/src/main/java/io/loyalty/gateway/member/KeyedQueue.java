@@ -10,12 +10,15 @@ import java.util.function.Supplier;
 
 /**
  * Runs work for one key at a time, in arrival order, across event loops: work for a member waits for the work
- * before it. Keys with nothing queued take no memory. Work that waited starts as a task of its own on the context
- * that queued it: on a stack of its own, not inside the end of the work before it (thousands queued for one member
- * that end at once, refusals decided from a cached state, nested that deep and overflowed the stack, leaving the
- * member's queue stuck), and on its own event loop, whose Redis connection and HTTP answer are its own.
+ * before it. Keys with nothing queued take no memory. Work that waited starts when the work before it ends, inside
+ * that end, unless that end is itself nested in {@link #MAX_NESTED} others: then it starts as a task of its own on
+ * the context that queued it. Thousands queued for one member that end at once (refusals decided from a cached
+ * state) nested that deep overflowed the event loop's stack and left the member's queue stuck.
  */
 final class KeyedQueue<K> {
+  static final int MAX_NESTED = 16;
+  /** How many ends of work this thread is inside. */
+  private static final ThreadLocal<int[]> NESTED = ThreadLocal.withInitial(() -> new int[1]);
   private final Map<K, Future<Void>> tails = new ConcurrentHashMap<>();
 
   <T> Future<T> run(K key, Supplier<Future<T>> work) {
@@ -26,29 +29,38 @@ final class KeyedQueue<K> {
       previous[0] = tail;
       return mine.future();
     });
-    Future<Void> ready = previous[0] == null ? Future.succeededFuture() : turn(previous[0]);
-    Future<T> result = ready.transform(ignored -> {
-      try {
-        return work.get();
-      } catch (RuntimeException e) {
-        return Future.failedFuture(e);
-      }
-    });
+    Future<T> result = previous[0] == null ? start(work) : after(previous[0], Vertx.currentContext(), work);
     result.onComplete(done -> {
       tails.remove(key, mine.future());
-      mine.complete();
+      int[] nested = NESTED.get();
+      nested[0]++;
+      try {
+        mine.complete();
+      } finally {
+        nested[0]--;
+      }
     });
     return result;
   }
 
-  /** The end of the work before, seen on the caller's context (as it is, outside Vert.x). */
-  private static Future<Void> turn(Future<Void> previous) {
-    Context context = Vertx.currentContext();
-    if (context == null) {
-      return previous;
+  /** The work once {@code previous} has ended: inside that end, or later on {@code context} if it is nested deep. */
+  private static <T> Future<T> after(Future<Void> previous, Context context, Supplier<Future<T>> work) {
+    return previous.transform(ignored ->
+        NESTED.get()[0] < MAX_NESTED || context == null ? start(work) : later(context, work));
+  }
+
+  private static <T> Future<T> start(Supplier<Future<T>> work) {
+    try {
+      return work.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
     }
-    Promise<Void> turn = Promise.promise();
-    previous.onComplete(done -> context.runOnContext(v -> turn.complete()));
-    return turn.future();
+  }
+
+  /** The work, started as a task of its own on {@code context}: on a fresh stack. */
+  private static <T> Future<T> later(Context context, Supplier<Future<T>> work) {
+    Promise<T> done = Promise.promise();
+    context.runOnContext(v -> start(work).onComplete(done));
+    return done.future();
   }
 }
