@@ -31,7 +31,10 @@ final class KeyedQueue<K> {
     });
     Future<T> result = previous[0] == null ? start(work) : after(previous[0], Vertx.currentContext(), work);
     result.onComplete(done -> {
-      tails.remove(key, mine.future());
+      if (tails.remove(key, mine.future())) {
+        mine.complete(); // nobody waits for it: the common case costs nothing more
+        return;
+      }
       int[] nested = NESTED.get();
       nested[0]++;
       try {
