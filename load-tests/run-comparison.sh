@@ -304,8 +304,8 @@ paced_run() { gateway_run always "$RUN_SECONDS" "$WORK/paced.lua" "$OPEN_CONNECT
 paced_run > "$WORK/paced.line"
 O=("${GW_RESULT[@]}")
 echo "   offered ~$HALF/s ($OPEN_CONNECTIONS connections, one request per $GAP_MS ms each on average), served ${O[0]}/s:" \
-  "p50 ${O[1]} ms, p99 ${O[2]} ms, ${O[12]} failed; CPU µs per purchase: box $GW_BOX, gateway $GW_JVM," \
-  "Redis $GW_REDIS, PostgreSQL $GW_PG, wrk $GW_LOAD; $GW_REWRITES append-only-file rewrites"
+  "p50 ${O[1]} ms, p99 ${O[2]} ms, ${O[12]} failed; CPU µs per purchase: box ${O[3]}, gateway ${O[4]}," \
+  "Redis ${O[5]}, PostgreSQL ${O[6]}, wrk ${O[7]}; ${O[13]} append-only-file rewrites"
 [ -n "${GATEWAY_ONLY:-}" ] && exit 0
 
 echo "== Redis memory"

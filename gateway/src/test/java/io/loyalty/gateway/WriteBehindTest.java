@@ -220,13 +220,7 @@ class WriteBehindTest extends GatewayTest {
           adjustment(java.util.UUID.randomUUID(), "nowhere", 1, "member that does not exist", 0)));
     });
     TestGateway.sleep(1500); // the worker meets the bad entries alone first, and fails
-    for (int i = 0; i < 5; i++) {
-      gw.purchase(till, "after-poison-" + i, TestGateway.purchase(member, "R-" + i, 100_000, null));
-    }
-    gw.awaitDrained();
-    try (Connection sql = gw.sql()) {
-      assertThat(ledgerSums(sql, member)).containsExactly(250, 0, 0);
-    }
+    buyAndAwaitLedger(till, member, "after-poison-", 5, 250);
     assertThat(gw.redis().xlen(Keys.deadLetters(Keys.shard(java.util.UUID.fromString(member)))) - lettersBefore)
         .isEqualTo(3);
     assertThat(deadLettersCounted() - countedBefore).isEqualTo(3);
@@ -254,23 +248,13 @@ class WriteBehindTest extends GatewayTest {
         gw.redis().xadd(Keys.stream(i % Keys.SHARDS), Map.of("e", "{not an event " + i));
       }
     });
-    for (int i = 0; i < 3; i++) {
-      gw.purchase(till, "after-poison-batch-" + i, TestGateway.purchase(member, "R-" + i, 100_000, null));
-    }
-    gw.awaitDrained();
-    try (Connection sql = gw.sql()) {
-      assertThat(ledgerSums(sql, member)).containsExactly(150, 0, 0);
-    }
+    buyAndAwaitLedger(till, member, "after-poison-batch-", 3, 150);
     assertThat(deadLetterFor(orphan)).isNotNull();
     assertThat(deadLettersInRedis() - lettersBefore).isEqualTo(poison + 1);
     assertThat(deadLettersCounted() - countedBefore).isEqualTo(poison + 1);
     // and the worker is idle, not stuck in a batch: a stop completes (the one after the test too)
     gw.restart(() -> { });
-    gw.purchase(till, "after-restart", TestGateway.purchase(member, "R-restart", 100_000, null));
-    gw.awaitDrained();
-    try (Connection sql = gw.sql()) {
-      assertThat(ledgerSums(sql, member)).containsExactly(200, 0, 0);
-    }
+    buyAndAwaitLedger(till, member, "after-restart-", 1, 200);
   }
 
   @Test
@@ -290,13 +274,7 @@ class WriteBehindTest extends GatewayTest {
     try {
       gw.binaryRedis().xadd(Keys.stream(refused), Map.of("e", adjustment(refused, program, 7, "refused", 0)));
       TestGateway.sleep(1500); // the worker meets it alone, fails, and keeps it for the next batch
-      for (int i = 0; i < 3; i++) {
-        gw.purchase(till, "after-refused-" + i, TestGateway.purchase(member, "R-" + i, 100_000, null));
-      }
-      gw.awaitDrained();
-      try (Connection sql = gw.sql()) {
-        assertThat(ledgerSums(sql, member)).containsExactly(150, 0, 0);
-      }
+      buyAndAwaitLedger(till, member, "after-refused-", 3, 150);
       assertThat(deadLetterFor(refused)).isNotNull();
       assertThat(deadLettersCounted() - countedBefore).isEqualTo(1);
     } finally {
@@ -423,6 +401,20 @@ class WriteBehindTest extends GatewayTest {
     return Event.encode(MemberState.enrolled(member, program, profile),
         new Decision(state, List.of(entry), List.of(), null, null, null, 0), StateCodec.encode(state), null, null,
         null);
+  }
+
+  /**
+   * {@code n} purchases of 1 000.00 (50 points each) under keys {@code keyPrefix + i}, then, once the write-behind
+   * has drained, the member's ledger sums: {@code available} points available, none pending or held.
+   */
+  static void buyAndAwaitLedger(String till, String member, String keyPrefix, int n, long available) throws Exception {
+    for (int i = 0; i < n; i++) {
+      gw.purchase(till, keyPrefix + i, TestGateway.purchase(member, "R-" + keyPrefix + i, 100_000, null));
+    }
+    gw.awaitDrained();
+    try (Connection sql = gw.sql()) {
+      assertThat(ledgerSums(sql, member)).containsExactly(available, 0, 0);
+    }
   }
 
   static long[] ledgerSums(Connection sql, String member) throws Exception {

@@ -19,6 +19,7 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -335,7 +336,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
             "e", entry.body(), "error", bytes(String.valueOf(error.getMessage()))))));
       });
       // set aside for good at once (deleted from the stream), even if the rest of the batch is to be retried
-      Future<Void> setAside = Future.all(moved).compose(all -> delete(List.copyOf(aside)))
+      Future<Void> setAside = Future.all(moved).compose(all -> delete(aside))
           .onSuccess(done -> unwritten = batch.stream().filter(e -> !aside.contains(e)).toList());
       return aside.size() == failed.size() ? setAside : setAside.compose(all -> Future.failedFuture(cause));
     });
@@ -351,7 +352,7 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   }
 
   /** Deletes the batch's entries from their streams, one XDEL per shard. */
-  private Future<Void> delete(List<StreamEntry> batch) {
+  private Future<Void> delete(Collection<StreamEntry> batch) {
     Map<Integer, List<String>> byShard = new LinkedHashMap<>();
     for (StreamEntry entry : batch) {
       byShard.computeIfAbsent(entry.shard(), shard -> new ArrayList<>()).add(entry.id());
