@@ -32,6 +32,7 @@ public record Config(
     long schedulerIntervalMillis,
     long webhookPollMillis,
     long webhookTimeoutMillis,
+    long stopTimeoutMillis,
     String tlsCertPath,
     String tlsKeyPath) {
 
@@ -65,6 +66,7 @@ public record Config(
         r.longValue("SCHEDULER_INTERVAL_MS", 60_000, 10, 24 * 3_600_000),
         r.longValue("WEBHOOK_POLL_MS", 1000, 10, 600_000),
         r.longValue("WEBHOOK_TIMEOUT_MS", 10_000, 100, 600_000),
+        r.longValue("STOP_TIMEOUT_MS", 5_000, 100, 600_000),
         r.text("GATEWAY_TLS_CERT", null),
         r.text("GATEWAY_TLS_KEY", null));
     if ((config.tlsCertPath == null) != (config.tlsKeyPath == null)) {

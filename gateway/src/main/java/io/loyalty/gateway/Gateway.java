@@ -48,6 +48,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,9 +68,10 @@ public final class Gateway {
   private final String apiDeployment;
   private final String engagementDeployment;
   private final String housekeepingDeployment;
+  private final long stopTimeoutMillis;
 
   private Gateway(Vertx vertx, Redis redis, JvmGcMetrics jvmMeters, String writeBehindDeployment,
-      String apiDeployment, String engagementDeployment, String housekeepingDeployment) {
+      String apiDeployment, String engagementDeployment, String housekeepingDeployment, long stopTimeoutMillis) {
     this.vertx = vertx;
     this.redis = redis;
     this.jvmMeters = jvmMeters;
@@ -77,6 +79,7 @@ public final class Gateway {
     this.apiDeployment = apiDeployment;
     this.engagementDeployment = engagementDeployment;
     this.housekeepingDeployment = housekeepingDeployment;
+    this.stopTimeoutMillis = stopTimeoutMillis;
   }
 
   public static Future<Gateway> start(Config config, Clock clock) {
@@ -126,7 +129,7 @@ public final class Gateway {
           new Batches(programs, purchases, refunds, clock),
           new WebhookRoutes(programs, adminTokenHash, pool, clock));
       WriteBehind writeBehind = new WriteBehind(redis, pool, handoff, registry, config.writeBehindBatchSize(),
-          config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis(), clock);
+          config.writeBehindPollMillis(), config.writeBehindClaimIdleMillis(), config.stopTimeoutMillis(), clock);
       RequestMeter meter = Api.meter(handlers, registry);
       LiabilityGauges liability = new LiabilityGauges(pool, programs, registry);
       TillRateLimiter limiter = new TillRateLimiter(programs, config.tillRequestsPerSecond(), config.tillBurstRequests());
@@ -146,7 +149,8 @@ public final class Gateway {
           // queued on a loop would make the tills' requests on it wait (a scheduler pass over many members)
           .compose(apiId -> vertx.deployVerticle(writeBehind, background())
               .compose(writeBehindId -> vertx.deployVerticle(new EngagementVerticle(pool, store, programs, clock,
-                  config.schedulerIntervalMillis(), config.webhookPollMillis(), config.webhookTimeoutMillis(), registry),
+                  config.schedulerIntervalMillis(), config.webhookPollMillis(), config.webhookTimeoutMillis(), registry,
+                  config.stopTimeoutMillis()),
                       background())
                   .map(engagementId -> new String[] {writeBehindId, engagementId}))
               .compose(ids -> {
@@ -157,10 +161,11 @@ public final class Gateway {
                         new Housekeeping.Job("tills' last requests", TillsSeen.FLUSH_MILLIS,
                             () -> programs.seen().flush()),
                         new Housekeeping.Job("hold sweep", HoldSweeper.PERIOD_MILLIS, holds::sweep),
-                        new Housekeeping.Job("idle member eviction", config.memberEvictScanMillis(), evictor::step))),
+                        new Housekeeping.Job("idle member eviction", config.memberEvictScanMillis(), evictor::step)),
+                        config.stopTimeoutMillis()),
                         background())
                     .map(housekeepingId -> new Gateway(vertx, redis, jvmMeters, ids[0], apiId, ids[1],
-                        housekeepingId));
+                        housekeepingId, config.stopTimeoutMillis()));
               }))
           // Redis before Vert.x (closed below): its sockets run on Vert.x's event loops
           .recover(e -> Future.fromCompletionStage(redis.closeAsync()).transform(closed -> Future.failedFuture(e)));
@@ -172,14 +177,16 @@ public final class Gateway {
 
   /**
    * Stops in the order that loses nothing and alarms nobody: stop the periodic housekeeping (its runs in progress
-   * finish) and the background jobs (giving their leases up), stop taking requests and let those in flight finish
-   * (up to {@link ApiVerticle#DRAIN_SECONDS}), then stop the write-behind worker once its batch in progress is written
-   * (what is not yet written stays in Redis for the next gateway), then close the Redis connections, and only then
-   * Vert.x (its event loops serve those connections) and with it the PostgreSQL pool.
+   * finish) and, at the same time, the background jobs (giving their leases up), stop taking requests and let those
+   * in flight finish (up to {@link ApiVerticle#DRAIN_SECONDS}), then stop the write-behind worker once its batch in
+   * progress is written (what is not yet written stays in Redis for the next gateway), then close the Redis
+   * connections, and only then Vert.x (its event loops serve those connections) and with it the PostgreSQL pool.
+   * Work in progress gets up to {@code STOP_TIMEOUT_MS} at each of the two background steps ({@link StopBound}), and
+   * Vert.x as long to close, so a store that stopped answering cannot hold a stop for longer than three times that
+   * plus the requests' drain.
    */
   public CompletableFuture<Void> stop() {
-    return vertx.undeploy(housekeepingDeployment)
-        .eventually(() -> vertx.undeploy(engagementDeployment))
+    return Future.join(vertx.undeploy(housekeepingDeployment), vertx.undeploy(engagementDeployment))
         .eventually(() -> vertx.undeploy(apiDeployment))
         .eventually(() -> vertx.undeploy(writeBehindDeployment))
         .toCompletionStage().toCompletableFuture()
@@ -192,7 +199,14 @@ public final class Gateway {
         // Redis before Vert.x: its sockets run on Vert.x's event loops
         .thenCompose(v -> redis.closeAsync())
         // closed from outside Vert.x: a future completed by the closing Vert.x must not need its event loops
-        .thenComposeAsync(v -> vertx.close().toCompletionStage().toCompletableFuture())
+        // closing the PostgreSQL pool waits for its statements in progress: bounded too (a batch cut short above)
+        .thenComposeAsync(v -> vertx.close().toCompletionStage().toCompletableFuture()
+            .orTimeout(stopTimeoutMillis, TimeUnit.MILLISECONDS)
+            .exceptionally(e -> {
+              LOG.warn("stopping: Vert.x did not close within {} ms (STOP_TIMEOUT_MS), a PostgreSQL statement still "
+                  + "running; stopped without it", stopTimeoutMillis);
+              return null;
+            }))
         .whenComplete((v, failure) -> jvmMeters.close());
   }
 

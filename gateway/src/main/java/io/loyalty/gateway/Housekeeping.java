@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A gateway's periodic work outside requests (configuration refresh, tills' last requests, expired holds, idle
  * members). A job does not start while its previous run is still going. Undeployed first when the gateway stops:
- * its timers end with it, and it waits for the runs in progress, so none runs against a closing pool or client.
+ * its timers end with it, and it waits for the runs in progress (up to a bound), so none runs against a closing pool
+ * or client.
  */
 final class Housekeeping extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(Housekeeping.class);
@@ -23,9 +24,12 @@ final class Housekeeping extends VerticleBase {
   private final List<Job> jobs;
   /** Each job's latest run, by the job's index. */
   private final Future<?>[] latest;
+  private final long stopMillis;
 
-  Housekeeping(List<Job> jobs) {
+  /** @param stopMillis how long a stop waits for the runs in progress, at most */
+  Housekeeping(List<Job> jobs, long stopMillis) {
     this.jobs = jobs;
+    this.stopMillis = stopMillis;
     this.latest = new Future<?>[jobs.size()];
     Arrays.fill(latest, Future.succeededFuture());
   }
@@ -46,6 +50,6 @@ final class Housekeeping extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return Future.join(List.of(latest));
+    return StopBound.within(vertx, stopMillis, "the housekeeping runs in progress", Future.join(List.of(latest)));
   }
 }

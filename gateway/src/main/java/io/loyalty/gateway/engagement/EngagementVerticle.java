@@ -1,5 +1,6 @@
 package io.loyalty.gateway.engagement;
 
+import io.loyalty.gateway.StopBound;
 import io.loyalty.gateway.member.MemberStore;
 import io.loyalty.gateway.program.ProgramRegistry;
 import io.loyalty.gateway.schedule.Scheduler;
@@ -30,11 +31,13 @@ public final class EngagementVerticle extends VerticleBase {
   private final long webhookPollMillis;
   private final long webhookTimeoutMillis;
   private final MeterRegistry registry;
+  private final long stopMillis;
   private Scheduler scheduler;
   private Delivery delivery;
 
   public EngagementVerticle(Pool pool, MemberStore store, ProgramRegistry programs, Clock clock,
-      long schedulerIntervalMillis, long webhookPollMillis, long webhookTimeoutMillis, MeterRegistry registry) {
+      long schedulerIntervalMillis, long webhookPollMillis, long webhookTimeoutMillis, MeterRegistry registry,
+      long stopMillis) {
     this.pool = pool;
     this.store = store;
     this.programs = programs;
@@ -43,6 +46,7 @@ public final class EngagementVerticle extends VerticleBase {
     this.webhookPollMillis = webhookPollMillis;
     this.webhookTimeoutMillis = webhookTimeoutMillis;
     this.registry = registry;
+    this.stopMillis = stopMillis;
   }
 
   @Override
@@ -59,6 +63,7 @@ public final class EngagementVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return scheduler.stop().eventually(() -> delivery.close());
+    return StopBound.within(vertx, stopMillis, "the scheduler's pass in progress", scheduler.stop())
+        .eventually(() -> delivery.close());
   }
 }

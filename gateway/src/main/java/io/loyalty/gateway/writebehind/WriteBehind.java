@@ -7,6 +7,7 @@ import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import io.loyalty.gateway.InTurn;
+import io.loyalty.gateway.StopBound;
 import io.loyalty.gateway.store.Keys;
 import io.loyalty.gateway.store.StoreErrors;
 import io.loyalty.gateway.store.Redis;
@@ -74,6 +75,8 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
    */
   private List<StreamEntry> unwritten = List.of();
   private volatile boolean stopped;
+  /** How long a stop waits for the batch in progress, at most (one PostgreSQL stopped answering would hang it). */
+  private final long stopMillis;
   /** True while a poll (read, write, delete) is under way; only touched on this worker's context. */
   private boolean busy;
   /** Completed when the worker has stopped: at once if idle, else when the batch in progress is done. */
@@ -93,8 +96,9 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
   private final java.time.Clock clock;
 
   public WriteBehind(Redis redis, Pool pool, Handoff handoff, MeterRegistry registry, int batchSize,
-      long pollMillis, long claimIdleMillis, java.time.Clock clock) {
+      long pollMillis, long claimIdleMillis, long stopMillis, java.time.Clock clock) {
     this.redis = redis;
+    this.stopMillis = stopMillis;
     this.clock = clock;
     this.handoff = handoff;
     this.pool = pool;
@@ -155,13 +159,14 @@ public final class WriteBehind extends io.vertx.core.VerticleBase {
 
   /**
    * Lets the batch in progress be written and deleted, then the entries still handed over (the gateway stops its
-   * requests first, so they are a bounded few), until a batch fails; what is left stays in Redis for a sweep.
+   * requests first, so they are a bounded few), until a batch fails or the stop's bound passes; what is left stays in
+   * Redis for a sweep (a batch cut short is written again whole: every statement is idempotent).
    */
   @Override
   public Future<?> stop() {
     stopped = true;
     poll();
-    return idle.future();
+    return StopBound.within(vertx, stopMillis, "the write-behind's batch in progress", idle.future());
   }
 
   private void poll() {
