@@ -98,7 +98,8 @@ public class PurchasePathBenchmark {
     for (int i = 0; i < BODIES; i++) {
       bodies[i] = Receipts.purchase(random, ids[picks[i]], 10, i % 3 == 0 ? "max" : null);
     }
-    writeBehind = new WriteBehind(redis, pool, handoff, registry, 500, 20, 30_000, java.time.Clock.systemUTC());
+    writeBehind = new WriteBehind(redis, pool, handoff, registry, 500, 20, 30_000, 5_000,
+        java.time.Clock.systemUTC());
     await(vertx.deployVerticle(writeBehind,
         new io.vertx.core.DeploymentOptions().setThreadingModel(io.vertx.core.ThreadingModel.WORKER)));
   }
