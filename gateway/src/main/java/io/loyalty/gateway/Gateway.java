@@ -199,7 +199,8 @@ public final class Gateway {
         // Redis before Vert.x: its sockets run on Vert.x's event loops
         .thenCompose(v -> redis.closeAsync())
         // closed from outside Vert.x: a future completed by the closing Vert.x must not need its event loops
-        // closing the PostgreSQL pool waits for its statements in progress: bounded too (a batch cut short above)
+        // closing the PostgreSQL pool waits for its statements in progress: bounded too (a batch cut short above),
+        // by the JDK's timer, not StopBound's: a closing Vert.x cancels its own timers
         .thenComposeAsync(v -> vertx.close().toCompletionStage().toCompletableFuture()
             .orTimeout(stopTimeoutMillis, TimeUnit.MILLISECONDS)
             .exceptionally(e -> {
