@@ -14,9 +14,7 @@ import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
-import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
-import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.metrics.CommandLatencyRecorder;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -51,7 +49,7 @@ public final class Redis {
   /** How long sent data may stay unacknowledged before the connection counts as dead (TCP_USER_TIMEOUT). */
   public static final Duration DEAD_PATH_TIMEOUT = Duration.ofSeconds(8);
   /** Keys as UTF-8 text, values as raw bytes. */
-  public static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+  public static final RedisCodec<String, byte[]> CODEC = TextKeysBinaryValues.INSTANCE;
   private static final String FLUSH_PENDING = "redis.flush.pending";
   private final ClientResources shared;
   private final List<Lane> lanes;
