@@ -10,6 +10,7 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
 import io.loyalty.gateway.support.TestStores;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +33,7 @@ class TextKeysBinaryValuesTest {
       // a script's keys and arguments, as the commit sends them: Redis sees each one's bytes and length
       List<Object> seen = ours.sync().eval("return {KEYS[1], ARGV[1], string.len(ARGV[1]), ARGV[2]}",
           ScriptOutputType.MULTI, new String[] {key}, value, new byte[0]);
-      assertEquals(key, new String((byte[]) seen.get(0), java.nio.charset.StandardCharsets.UTF_8));
+      assertEquals(key, new String((byte[]) seen.get(0), StandardCharsets.UTF_8));
       assertArrayEquals(value, (byte[]) seen.get(1));
       assertEquals((long) value.length, seen.get(2));
       assertArrayEquals(new byte[0], (byte[]) seen.get(3));
