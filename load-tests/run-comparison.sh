@@ -86,6 +86,16 @@ snapshot() {
          else if (n ~ /^vert.x-worker/) print "t" $1, "worker", f[12] + f[13] }' \
     /proc/"$GW_PID"/task/[0-9]*/stat 2>/dev/null || true
 }
+# Time the JVM's event-loop and collector threads spent runnable but waiting for a core (the scheduler's run queue,
+# /proc/<pid>/task/<tid>/schedstat, in ns): on a box whose two cores are shared with Redis, PostgreSQL and the load
+# generator, a young pause lasts as long as its threads wait for a core as well as their work, and so does a request.
+queue_wait() {  # -> "event-loop-ns collector-ns"
+  awk 'FILENAME ~ /comm$/ { name[substr(FILENAME, 1, length(FILENAME) - 4)] = $0; next }
+       { d = substr(FILENAME, 1, length(FILENAME) - 9); n = name[d];
+         if (n ~ /^vert.x-eventloo/) loop += $2; else if (n ~ /^GC Thread/ || n == "VM Thread") gc += $2 }
+       END { printf "%.0f %.0f\n", loop, gc }' \
+    /proc/"$GW_PID"/task/[0-9]*/comm /proc/"$GW_PID"/task/[0-9]*/schedstat 2>/dev/null || echo "0 0"
+}
 # Samples every second while $1 runs, so processes that exit before the end (pgbench's backends) still count.
 sample_while() {
   local pid=$1 n=0
@@ -102,8 +112,8 @@ ticks() {  # start-snapshot-file selector...
             if ((s[i] ~ /^pid:/ && "pid:" p == s[i]) || name[p] == s[i]) { total += last[p] - (p in base ? base[p] : 0) } }
           print total + 0 }' "$start" -
 }
-us_per() {  # ticks purchases -> µs per purchase
-  awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n; else print "n/a" }'
+us_per() {  # ticks purchases [ticks per second] -> µs per purchase
+  awk -v t="$1" -v n="$2" -v hz="${3:-$HZ}" 'BEGIN { if (n > 0) printf "%.0f", t * 1e6 / hz / n; else print "n/a" }'
 }
 
 # ---- 1. PostgreSQL only ---------------------------------------------------------------------------------------
@@ -228,6 +238,7 @@ gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_*
   rm -f "$WORK"/snap.*
   local rewrites_before; rewrites_before=$(rewrites aof_rewrites)
   snapshot > "$WORK/start"
+  local waited; waited=$(queue_wait)
   local started; started=$(date +%s%N)
   wrk -t2 -c"${4:-$CONNECTIONS}" -d"${2}s" --timeout 10s -s "${3:-$WORK/purchase.lua}" \
     "http://127.0.0.1:$GATEWAY_PORT" -- "$RUN_TAG" > "$WORK/wrk.out" 2>&1 &
@@ -238,6 +249,7 @@ gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_*
   for _ in $(seq 1 600); do [ "$(backlog)" = "0" ] && break; snapshot > "$WORK/snap.drain"; sleep 0.2; done
   snapshot > "$WORK/end"
   local ended; ended=$(date +%s%N)
+  read -r GW_QUEUE_LOOP GW_QUEUE_GC <<<"$(paste -d' ' <(echo "$waited") <(queue_wait) | awk '{ print $3 - $1, $4 - $2 }')"
   # append-only-file rewrites that ran in the window, whole or in part (a rewrite's child takes a core of the two
   # while it dumps the data set: the tail of a window it falls in is its, BENCHMARKS.md)
   GW_REWRITES=$(( $(rewrites aof_rewrites) - rewrites_before + $(rewrites aof_rewrite_in_progress) ))
@@ -267,14 +279,17 @@ gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_*
   GW_REDIS=$(us_per "$(ticks "$WORK/start" "pid:$REDIS_PID" "pid:c$REDIS_PID")" "$GW_N")
   GW_PG=$(us_per "$(ticks "$WORK/start" postgres)" "$GW_N")
   GW_LOAD=$(us_per "$(ticks "$WORK/start" wrk)" "$GW_N")
+  GW_QUEUE_LOOP=$(us_per "$GW_QUEUE_LOOP" "$GW_N" 1000000000)
+  GW_QUEUE_GC=$(us_per "$GW_QUEUE_GC" "$GW_N" 1000000000)
   echo "   appendfsync $1: $GW_N purchases ($GW_NON2XX non-2xx, $GW_SOCKERR socket errors), $GW_RATE durable/s," \
     "p50 $GW_P50 ms, p99 $GW_P99 ms; CPU µs per purchase: box $GW_BOX, gateway $GW_JVM (JIT $GW_JIT, GC $GW_GC, workers $GW_WORKER)," \
-    "Redis $GW_REDIS, PostgreSQL $GW_PG, wrk $GW_LOAD; $GW_REWRITES append-only-file rewrites"
+    "Redis $GW_REDIS, PostgreSQL $GW_PG, wrk $GW_LOAD; waiting for a core: event loops $GW_QUEUE_LOOP, collector" \
+    "$GW_QUEUE_GC; $GW_REWRITES append-only-file rewrites"
   # the run's figures in the order the table reads them: 0 rate, 1 p50, 2 p99, 3 box, 4 JVM, 5 Redis,
   # 6 PostgreSQL, 7 load generator, 8 non-2xx, 9 JIT, 10 GC, 11 worker threads, 12 failed (non-2xx and socket errors),
-  # 13 append-only-file rewrites
+  # 13 append-only-file rewrites, 14 and 15 µs per purchase the event loops and the collector waited for a core
   GW_RESULT=("$GW_RATE" "$GW_P50" "$GW_P99" "$GW_BOX" "$GW_JVM" "$GW_REDIS" "$GW_PG" "$GW_LOAD" "$GW_NON2XX" "$GW_JIT" "$GW_GC"
-    "$GW_WORKER" $((GW_NON2XX + GW_SOCKERR)) "$GW_REWRITES")
+    "$GW_WORKER" $((GW_NON2XX + GW_SOCKERR)) "$GW_REWRITES" "$GW_QUEUE_LOOP" "$GW_QUEUE_GC")
 }
 
 echo "== 2. The gateway over HTTP (wrk, $CONNECTIONS connections), warm-up"
@@ -305,7 +320,8 @@ paced_run > "$WORK/paced.line"
 O=("${GW_RESULT[@]}")
 echo "   offered ~$HALF/s ($OPEN_CONNECTIONS connections, one request per $GAP_MS ms each on average), served ${O[0]}/s:" \
   "p50 ${O[1]} ms, p99 ${O[2]} ms, ${O[12]} failed; CPU µs per purchase: box ${O[3]}, gateway ${O[4]}," \
-  "Redis ${O[5]}, PostgreSQL ${O[6]}, wrk ${O[7]}; ${O[13]} append-only-file rewrites"
+  "Redis ${O[5]}, PostgreSQL ${O[6]}, wrk ${O[7]}; waiting for a core: event loops ${O[14]}, collector ${O[15]};" \
+  "${O[13]} append-only-file rewrites"
 [ -n "${GATEWAY_ONLY:-}" ] && exit 0
 
 echo "== Redis memory"
@@ -382,11 +398,11 @@ Redis append-only-file rewrites in each window, whole or in part (their child's 
 ${E[13]} (everysec), ${F[13]} (floor), ${D[13]} (durable floor).
 At half the maximum, appendfsync always (~${HALF}/s offered, paced by wrk: $OPEN_CONNECTIONS connections, one request
 per $GAP_MS ms each on average, at random; served ${O[0]}/s): p50 ${O[1]} ms, p99 ${O[2]} ms, ${O[12]} failed;
-box CPU ${O[3]} µs per purchase (JVM ${O[4]}, Redis ${O[5]}, PostgreSQL ${O[6]}, wrk ${O[7]}); ${O[13]} append-only-file rewrites in the window.
+box CPU ${O[3]} µs per purchase (JVM ${O[4]}, Redis ${O[5]}, PostgreSQL ${O[6]}, wrk ${O[7]}); the event loops waited ${O[14]} µs per purchase for a core, the collector ${O[15]}; ${O[13]} append-only-file rewrites in the window.
 The floor under the same paced load (served ${FO[0]}/s): p50 ${FO[1]} ms, p99 ${FO[2]} ms,
-${FO[12]} failed; box CPU ${FO[3]} µs per request; ${FO[13]} rewrites: the least p99 any gateway on these parts could show at that rate on this box today.
+${FO[12]} failed; box CPU ${FO[3]} µs per request (event loops waited ${FO[14]} µs for a core); ${FO[13]} rewrites: the least p99 any gateway on these parts could show at that rate on this box today.
 The durable floor under the same paced load (served ${DO[0]}/s): p50 ${DO[1]} ms,
-p99 ${DO[2]} ms, ${DO[12]} failed; box CPU ${DO[3]} µs per request; ${DO[13]} rewrites: the least an idempotent design writing behind to PostgreSQL could show.
+p99 ${DO[2]} ms, ${DO[12]} failed; box CPU ${DO[3]} µs per request (event loops waited ${DO[14]} µs for a core); ${DO[13]} rewrites: the least an idempotent design writing behind to PostgreSQL could show.
 Redis memory: ${MEM_MEMBER} bytes per member (sample of $LOTS members after ~$PURCHASES_PER_MEMBER purchases each),
 ${MEM_KEY} bytes per idempotency key.
 <!-- comparison:end -->
