@@ -238,7 +238,7 @@ gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_*
   rm -f "$WORK"/snap.*
   local rewrites_before; rewrites_before=$(rewrites aof_rewrites)
   snapshot > "$WORK/start"
-  local waited; waited=$(queue_wait)
+  local loop_waited gc_waited; read -r loop_waited gc_waited <<<"$(queue_wait)"
   local started; started=$(date +%s%N)
   wrk -t2 -c"${4:-$CONNECTIONS}" -d"${2}s" --timeout 10s -s "${3:-$WORK/purchase.lua}" \
     "http://127.0.0.1:$GATEWAY_PORT" -- "$RUN_TAG" > "$WORK/wrk.out" 2>&1 &
@@ -249,7 +249,8 @@ gateway_run() {  # fsync policy, seconds[, wrk script, connections] -> sets GW_*
   for _ in $(seq 1 600); do [ "$(backlog)" = "0" ] && break; snapshot > "$WORK/snap.drain"; sleep 0.2; done
   snapshot > "$WORK/end"
   local ended; ended=$(date +%s%N)
-  read -r GW_QUEUE_LOOP GW_QUEUE_GC <<<"$(paste -d' ' <(echo "$waited") <(queue_wait) | awk '{ print $3 - $1, $4 - $2 }')"
+  read -r GW_QUEUE_LOOP GW_QUEUE_GC <<<"$(queue_wait)"
+  GW_QUEUE_LOOP=$((GW_QUEUE_LOOP - loop_waited)) GW_QUEUE_GC=$((GW_QUEUE_GC - gc_waited))
   # append-only-file rewrites that ran in the window, whole or in part (a rewrite's child takes a core of the two
   # while it dumps the data set: the tail of a window it falls in is its, BENCHMARKS.md)
   GW_REWRITES=$(( $(rewrites aof_rewrites) - rewrites_before + $(rewrites aof_rewrite_in_progress) ))
