@@ -7,8 +7,8 @@ import com.fasterxml.jackson.core.util.RecyclerPool;
 import io.loyalty.gateway.member.MemberStore;
 import io.loyalty.gateway.rules.Answer;
 import io.loyalty.gateway.rules.Refusal;
-import io.vertx.core.buffer.Buffer;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -30,7 +30,7 @@ public final class Answers {
    * Jackson's buffers, one set per thread, found through Netty's {@code FastThreadLocal}: on an event loop (a Netty
    * thread) that is an index into the thread's own array. Jackson's own per-thread pool probes a {@code ThreadLocal}
    * map, which cost ~2% of the JVM's time under load on event loops carrying many thread-locals (JFR); a pool shared
-   * by all threads cost 2.0% of the event loops' time, both loops taking from and returning to one concurrent deque
+   * by all threads cost 2.1% of the event loops' time, both loops taking from and returning to one concurrent deque
    * (BENCHMARKS.md). A parser and a generator open at once on one thread each get buffers: the recycler hands a
    * buffer out only once and allocates another while it is out.
    */
